@@ -1,0 +1,3 @@
+module github.com/cognitivo/radar-connectors/integration_tests
+
+go 1.26

@@ -1,0 +1,403 @@
+// Package airbytecli is the command frame shared by the connectors: it
+// parses spec / check / discover / read / write on urfave/cli/v2, loads and
+// validates the config against the connector's spec before anything else
+// runs, redacts every airbyte_secret value from what it prints, and turns
+// errors and panics into the protocol's CONNECTION_STATUS or TRACE ERROR
+// messages with the right exit code.
+//
+// Exit codes: 0 on success (and for a check that reports FAILED), 1 after a
+// TRACE ERROR, 143 when the command stopped because of SIGTERM/SIGINT.
+package airbytecli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/connspec"
+)
+
+// Exit codes.
+const (
+	ExitOK          = 0
+	ExitError       = 1
+	ExitInterrupted = 143
+)
+
+// Env is what the frame hands to a command.
+type Env struct {
+	// Out is the protocol writer on stdout.
+	Out *protocol.Writer
+	// Log writes LOG messages through Out.
+	Log *slog.Logger
+	// Secrets redacts LOG/TRACE output and stderr; commands may Add
+	// secrets they derive (tokens, DSNs).
+	Secrets *protocol.Redactor
+	// Stdin is the command's standard input (write reads messages from it).
+	Stdin io.Reader
+	// Stderr is a redacting, line-buffered standard error.
+	Stderr io.Writer
+}
+
+// Source is implemented by a source connector.
+type Source interface {
+	Spec() *connspec.Spec
+	Check(ctx context.Context, env *Env, config json.RawMessage) error
+	Discover(ctx context.Context, env *Env, config json.RawMessage) (*protocol.Catalog, error)
+	Read(ctx context.Context, env *Env, config json.RawMessage, catalog *protocol.ConfiguredCatalog, state *protocol.InputState) error
+}
+
+// Destination is implemented by a destination connector.
+type Destination interface {
+	Spec() *connspec.Spec
+	Check(ctx context.Context, env *Env, config json.RawMessage) error
+	Write(ctx context.Context, env *Env, config json.RawMessage, catalog *protocol.ConfiguredCatalog, in *protocol.Reader) error
+}
+
+// Options describe the binary.
+type Options struct {
+	Name    string
+	Usage   string
+	Version string
+	// Commands are extra subcommands (for example a data-quality check).
+	// They run inside the same panic and error handling; an error they
+	// return becomes a TRACE ERROR.
+	Commands []*Command
+}
+
+// Command is an extra subcommand.
+type Command struct {
+	Name  string
+	Usage string
+	Flags []cli.Flag
+	// Action runs the command; c gives access to its flags and arguments.
+	Action func(ctx context.Context, env *Env, c *cli.Context) error
+}
+
+// RunSource runs a source connector's command line and returns the exit code.
+func RunSource(ctx context.Context, src Source, opts Options, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	f := newFrame(ctx, src.Spec(), opts, stdin, stdout, stderr)
+	cmds := []*cli.Command{
+		f.specCommand(),
+		f.checkCommand(src.Check),
+		{
+			Name: "discover", Usage: "print the catalog of streams",
+			Flags: []cli.Flag{configFlag()},
+			Action: f.action(func(ctx context.Context, c *cli.Context) error {
+				cfg, err := f.loadConfig(c.String("config"))
+				if err != nil {
+					return err
+				}
+				cat, err := src.Discover(ctx, f.env, cfg)
+				if err != nil {
+					return err
+				}
+				return f.env.Out.Write(&protocol.Message{Type: protocol.TypeCatalog, Catalog: cat})
+			}),
+		},
+		{
+			Name: "read", Usage: "read records and state to stdout",
+			Flags: []cli.Flag{configFlag(), catalogFlag(), &cli.StringFlag{Name: "state", Usage: "path to the state JSON file"}},
+			Action: f.action(func(ctx context.Context, c *cli.Context) error {
+				cfg, err := f.loadConfig(c.String("config"))
+				if err != nil {
+					return err
+				}
+				cat, err := loadCatalog(c.String("catalog"), true)
+				if err != nil {
+					return err
+				}
+				st, err := loadState(c.String("state"))
+				if err != nil {
+					return err
+				}
+				return src.Read(ctx, f.env, cfg, cat, st)
+			}),
+		},
+	}
+	return f.run(append(cmds, f.extraCommands()...), args)
+}
+
+// RunDestination runs a destination connector's command line and returns the
+// exit code.
+func RunDestination(ctx context.Context, dst Destination, opts Options, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	f := newFrame(ctx, dst.Spec(), opts, stdin, stdout, stderr)
+	cmds := []*cli.Command{
+		f.specCommand(),
+		f.checkCommand(dst.Check),
+		{
+			Name: "write", Usage: "write the messages read on stdin",
+			Flags: []cli.Flag{configFlag(), catalogFlag()},
+			Action: f.action(func(ctx context.Context, c *cli.Context) error {
+				cfg, err := f.loadConfig(c.String("config"))
+				if err != nil {
+					return err
+				}
+				cat, err := loadCatalog(c.String("catalog"), false)
+				if err != nil {
+					return err
+				}
+				return dst.Write(ctx, f.env, cfg, cat, protocol.NewReader(stdin))
+			}),
+		},
+	}
+	return f.run(append(cmds, f.extraCommands()...), args)
+}
+
+type frame struct {
+	ctx     context.Context
+	spec    *connspec.Spec
+	opts    Options
+	env     *Env
+	stderr  *protocol.RedactingWriter
+	code    int
+	handled bool
+}
+
+func newFrame(ctx context.Context, spec *connspec.Spec, opts Options, stdin io.Reader, stdout, stderr io.Writer) *frame {
+	red := protocol.NewRedactor()
+	out := protocol.NewWriter(stdout)
+	out.SetRedactor(red)
+	rstderr := protocol.NewRedactingWriter(stderr, red)
+	return &frame{
+		ctx:  ctx,
+		spec: spec,
+		opts: opts,
+		env: &Env{
+			Out:     out,
+			Log:     protocol.NewLogger(out, logLevel()),
+			Secrets: red,
+			Stdin:   stdin,
+			Stderr:  rstderr,
+		},
+		stderr: rstderr,
+	}
+}
+
+func logLevel() slog.Level {
+	switch strings.ToUpper(os.Getenv("LOG_LEVEL")) {
+	case "DEBUG", "TRACE":
+		return slog.LevelDebug
+	case "WARN", "WARNING":
+		return slog.LevelWarn
+	case "ERROR":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+func configFlag() cli.Flag {
+	return &cli.StringFlag{Name: "config", Usage: "path to the config JSON file", Required: true}
+}
+
+func catalogFlag() cli.Flag {
+	return &cli.StringFlag{Name: "catalog", Usage: "path to the configured catalog JSON file", Required: true}
+}
+
+func (f *frame) specCommand() *cli.Command {
+	return &cli.Command{
+		Name: "spec", Usage: "print the connector specification",
+		Action: f.action(func(ctx context.Context, c *cli.Context) error {
+			return f.env.Out.Write(&protocol.Message{Type: protocol.TypeSpec, Spec: f.spec.Message})
+		}),
+	}
+}
+
+func (f *frame) checkCommand(check func(context.Context, *Env, json.RawMessage) error) *cli.Command {
+	return &cli.Command{
+		Name: "check", Usage: "check that the config can connect",
+		Flags: []cli.Flag{configFlag()},
+		Action: f.action(func(ctx context.Context, c *cli.Context) error {
+			cfg, err := f.loadConfig(c.String("config"))
+			if err == nil {
+				err = check(ctx, f.env, cfg)
+			}
+			if err == nil {
+				return f.env.Out.ConnectionStatus(protocol.StatusSucceeded, "")
+			}
+			switch protocol.FailureTypeOf(err) {
+			case protocol.FailureConfig, protocol.FailureTransient:
+				if ctx.Err() != nil {
+					return err
+				}
+				f.env.Log.Debug("check failed", "error", err.Error())
+				return f.env.Out.ConnectionStatus(protocol.StatusFailed, protocol.UserMessage(err))
+			}
+			return err
+		}),
+	}
+}
+
+func (f *frame) extraCommands() []*cli.Command {
+	var out []*cli.Command
+	for _, ec := range f.opts.Commands {
+		ec := ec
+		out = append(out, &cli.Command{
+			Name: ec.Name, Usage: ec.Usage, Flags: ec.Flags,
+			Action: f.action(func(ctx context.Context, c *cli.Context) error {
+				return ec.Action(ctx, f.env, c)
+			}),
+		})
+	}
+	return out
+}
+
+// action wraps a command body: it recovers panics, reports errors as TRACE
+// ERROR and records the exit code.
+func (f *frame) action(body func(ctx context.Context, c *cli.Context) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		f.handled = true
+		err := f.safeCall(func() error { return body(f.ctx, c) })
+		f.finish(err)
+		return nil
+	}
+}
+
+func (f *frame) safeCall(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &panicError{value: fmt.Sprint(p), stack: string(debug.Stack())}
+		}
+	}()
+	return fn()
+}
+
+type panicError struct {
+	value string
+	stack string
+}
+
+func (p *panicError) Error() string { return "panic: " + p.value }
+
+func (f *frame) finish(err error) {
+	out := f.env.Out
+	if err == nil {
+		f.code = ExitOK
+		if ferr := out.Flush(); ferr != nil {
+			fmt.Fprintf(f.stderr, "%s: %v\n", f.opts.Name, ferr)
+			f.code = ExitError
+		}
+		return
+	}
+	interrupted := f.ctx.Err() != nil && errors.Is(err, context.Canceled)
+	var trace *protocol.ErrorTrace
+	var pe *panicError
+	switch {
+	case errors.As(err, &pe):
+		trace = &protocol.ErrorTrace{
+			Message:         "The connector hit an internal error (a bug). Please report it with the job logs.",
+			InternalMessage: pe.Error(),
+			StackTrace:      pe.stack,
+			FailureType:     protocol.FailureSystem,
+		}
+	case interrupted:
+		trace = protocol.ErrorTraceOf(protocol.TransientError(err, "The sync was interrupted by a signal before it finished"))
+	default:
+		trace = protocol.ErrorTraceOf(err)
+	}
+	werr := out.Write(&protocol.Message{Type: protocol.TypeTrace, Trace: &protocol.TraceMessage{
+		Type: protocol.TraceError, EmittedAt: protocol.MillisOf(out.Now()), Error: trace,
+	}})
+	if werr == nil {
+		werr = out.Flush()
+	}
+	if werr != nil {
+		// stdout is gone (a broken pipe): say it where someone can see it.
+		fmt.Fprintf(f.stderr, "%s: %s: %s\n", f.opts.Name, trace.Message, trace.InternalMessage)
+	}
+	f.code = ExitError
+	if interrupted {
+		f.code = ExitInterrupted
+	}
+}
+
+func (f *frame) run(cmds []*cli.Command, args []string) int {
+	app := &cli.App{
+		Name:            f.opts.Name,
+		Usage:           f.opts.Usage,
+		Version:         f.opts.Version,
+		Commands:        cmds,
+		Writer:          f.stderr,
+		ErrWriter:       f.stderr,
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
+			return err
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			f.handled = true
+			f.finish(protocol.ConfigError(nil, "unknown command %q; the commands are %s", name, strings.Join(commandNames(cmds), ", ")))
+		},
+	}
+	err := app.RunContext(f.ctx, args)
+	defer f.stderr.Flush()
+	if f.handled {
+		return f.code
+	}
+	if err != nil {
+		// A usage error: unknown command, missing or unknown flag.
+		f.finish(protocol.ConfigError(nil, "invalid command line: %v", err))
+		return f.code
+	}
+	if len(args) < 2 {
+		return ExitError // help was printed to stderr
+	}
+	return ExitOK
+}
+
+func commandNames(cmds []*cli.Command) []string {
+	var out []string
+	for _, c := range cmds {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+// loadConfig reads, registers the secrets of, and validates a config file.
+func (f *frame) loadConfig(path string) (json.RawMessage, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, protocol.ConfigError(err, "cannot read the config file %s", path)
+	}
+	f.env.Secrets.Add(f.spec.Secrets(b)...)
+	if err := f.spec.Validate(b); err != nil {
+		return nil, err
+	}
+	return json.RawMessage(b), nil
+}
+
+func loadCatalog(path string, forSource bool) (*protocol.ConfiguredCatalog, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, protocol.ConfigError(err, "cannot read the catalog file %s", path)
+	}
+	cat, err := protocol.ParseConfiguredCatalog(b, forSource)
+	if err != nil {
+		return nil, protocol.ConfigError(nil, "invalid catalog %s: %v", path, err)
+	}
+	return cat, nil
+}
+
+func loadState(path string) (*protocol.InputState, error) {
+	if path == "" {
+		return &protocol.InputState{}, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, protocol.ConfigError(err, "cannot read the state file %s", path)
+	}
+	st, err := protocol.ParseInputState(b)
+	if err != nil {
+		return nil, protocol.ConfigError(nil, "invalid state file %s: %v", path, err)
+	}
+	return st, nil
+}

@@ -1,0 +1,308 @@
+package protocol
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/cognitivo/radar-connectors/protocol/jsonx"
+)
+
+// DefaultReaderBuffer is the stdin buffer size. Lines up to this size are
+// parsed in place; longer lines are assembled in a growing buffer, so there
+// is no line-length limit.
+const DefaultReaderBuffer = 1 << 20
+
+// LineError is an error about one input line. It names the line number and,
+// when known, the stream, but never quotes the line (it may hold personal
+// data).
+type LineError struct {
+	Line   int64
+	Stream string
+	Err    error
+}
+
+func (e *LineError) Error() string {
+	if e.Stream != "" {
+		return fmt.Sprintf("input line %d (stream %s): %v", e.Line, e.Stream, e.Err)
+	}
+	return fmt.Sprintf("input line %d: %v", e.Line, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *LineError) Unwrap() error { return e.Err }
+
+// Envelope is one message read from stdin. It and every slice in it are only
+// valid until the next call to Reader.Next.
+type Envelope struct {
+	// Type is the message type as written; an unknown type is passed through
+	// so callers can ignore it.
+	Type Type
+	// Line is the 1-based input line number.
+	Line int64
+	// Raw is the whole line, without the line terminator.
+	Raw []byte
+	// Payload is the raw JSON of the payload field that matches Type
+	// ("record", "state", ...), or nil if absent.
+	Payload []byte
+	// Record is filled when Type is RECORD.
+	Record RecordView
+}
+
+// RecordView is a RECORD decoded only as far as routing needs: stream,
+// namespace and emitted_at are parsed, data and meta stay raw.
+type RecordView struct {
+	Stream    []byte
+	Namespace []byte
+	// Data is the raw JSON object of record.data.
+	Data      []byte
+	EmittedAt int64
+	// Meta is the raw JSON of record.meta, or nil.
+	Meta []byte
+}
+
+// Decode fully decodes the envelope with encoding/json. Use it for the rare
+// message types (STATE, TRACE, ...), not for records on a hot path.
+func (e *Envelope) Decode() (*Message, error) {
+	var m Message
+	if err := json.Unmarshal(e.Raw, &m); err != nil {
+		return nil, &LineError{Line: e.Line, Err: fmt.Errorf("decode %s message: %w", e.Type, err)}
+	}
+	return &m, nil
+}
+
+// Reader reads AirbyteMessages, one per line, from a stream such as stdin.
+// It tolerates unknown fields and blank lines, has no line-length limit, and
+// keeps record data and whole messages as raw JSON.
+type Reader struct {
+	br      *bufio.Reader
+	line    int64
+	big     []byte
+	env     Envelope
+	top     jsonx.ObjectIter
+	rec     jsonx.ObjectIter
+	stream  []byte
+	ns      []byte
+	payload [9][]byte
+}
+
+// NewReader returns a Reader over r.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, DefaultReaderBuffer)}
+}
+
+// Line returns the number of the last line read.
+func (r *Reader) Line() int64 { return r.line }
+
+// Next reads the next message. It returns io.EOF at the end of input and a
+// *LineError for a malformed line; reading may continue after a LineError.
+func (r *Reader) Next() (*Envelope, error) {
+	for {
+		line, err := r.readLine()
+		if err != nil {
+			return nil, err
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if err := r.parse(line); err != nil {
+			return nil, &LineError{Line: r.line, Stream: string(r.env.Record.Stream), Err: err}
+		}
+		return &r.env, nil
+	}
+}
+
+func (r *Reader) readLine() ([]byte, error) {
+	if cap(r.big) > 16<<20 {
+		r.big = nil // do not hold on to the memory of one huge record
+	}
+	r.big = r.big[:0]
+	for {
+		chunk, err := r.br.ReadSlice('\n')
+		switch {
+		case err == nil:
+			r.line++
+			if len(r.big) == 0 {
+				return chunk, nil
+			}
+			r.big = append(r.big, chunk...)
+			return r.big, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			r.big = append(r.big, chunk...)
+		case errors.Is(err, io.EOF):
+			if len(chunk) == 0 && len(r.big) == 0 {
+				return nil, io.EOF
+			}
+			r.line++
+			r.big = append(r.big, chunk...)
+			return r.big, nil
+		default:
+			return nil, fmt.Errorf("read input line %d: %w", r.line+1, err)
+		}
+	}
+}
+
+// payload slots, in the order of payloadNames.
+var payloadNames = [9]string{"record", "state", "log", "spec", "connectionStatus", "catalog", "trace", "control", "destination_catalog"}
+var payloadTypes = [9]Type{TypeRecord, TypeState, TypeLog, TypeSpec, TypeConnectionStatus, TypeCatalog, TypeTrace, TypeControl, TypeDestinationCatalog}
+
+func (r *Reader) parse(line []byte) error {
+	env := &r.env
+	*env = Envelope{Line: r.line, Raw: line}
+	for i := range r.payload {
+		r.payload[i] = nil
+	}
+	var typ []byte
+	it := &r.top
+	it.Reset(line)
+	for it.Next() {
+		k := it.Key()
+		if string(k) == "type" {
+			v := it.Value()
+			content, escaped, _, err := jsonx.ScanString(v, 0)
+			if err != nil {
+				return errors.New("message type is not a string")
+			}
+			if escaped {
+				content, _ = jsonx.Unescape(nil, content)
+			}
+			typ = content
+			continue
+		}
+		for i, name := range payloadNames {
+			if string(k) == name {
+				r.payload[i] = it.Value()
+				break
+			}
+		}
+	}
+	if err := it.Err(); err != nil {
+		if _, ok := err.(*jsonx.SyntaxError); ok || errors.Is(err, jsonx.ErrTooDeep) {
+			return fmt.Errorf("malformed JSON: %w", err)
+		}
+		return err
+	}
+	if end := jsonx.SkipSpace(line, it.End()); end != len(line) {
+		return errors.New("malformed JSON: trailing data after the message")
+	}
+	if typ == nil {
+		return errors.New("message has no type")
+	}
+	env.Type = Type(typ)
+	for i, t := range payloadTypes {
+		if t == env.Type {
+			env.Payload = r.payload[i]
+			break
+		}
+	}
+	if env.Type != TypeRecord {
+		if env.Payload == nil && env.Type != "" {
+			for _, t := range payloadTypes {
+				if t == env.Type {
+					return fmt.Errorf("%s message has no payload", env.Type)
+				}
+			}
+		}
+		return nil
+	}
+	if env.Payload == nil || string(env.Payload) == "null" {
+		return errors.New("RECORD message has no record")
+	}
+	return r.parseRecord(env.Payload)
+}
+
+func (r *Reader) parseRecord(obj []byte) error {
+	rv := &r.env.Record
+	it := &r.rec
+	it.Reset(obj)
+	haveEmitted := false
+	for it.Next() {
+		v := it.Value()
+		switch string(it.Key()) {
+		case "stream":
+			s, err := r.stringValue(v, &r.stream)
+			if err != nil {
+				return fmt.Errorf("record.stream: %w", err)
+			}
+			rv.Stream = s
+		case "namespace":
+			if string(v) == "null" {
+				continue
+			}
+			s, err := r.stringValue(v, &r.ns)
+			if err != nil {
+				return fmt.Errorf("record.namespace: %w", err)
+			}
+			rv.Namespace = s
+		case "data":
+			rv.Data = v
+		case "emitted_at":
+			n, err := parseEmittedAt(v)
+			if err != nil {
+				return fmt.Errorf("record.emitted_at: %w", err)
+			}
+			rv.EmittedAt = n
+			haveEmitted = true
+		case "meta":
+			if string(v) != "null" {
+				rv.Meta = v
+			}
+		}
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("malformed JSON: %w", err)
+	}
+	switch {
+	case rv.Stream == nil:
+		return errors.New("record has no stream")
+	case rv.Data == nil || rv.Data[0] != '{':
+		return errors.New("record.data is not a JSON object")
+	case !haveEmitted:
+		return errors.New("record has no emitted_at")
+	}
+	return nil
+}
+
+func (r *Reader) stringValue(v []byte, scratch *[]byte) ([]byte, error) {
+	content, escaped, _, err := jsonx.ScanString(v, 0)
+	if err != nil {
+		return nil, errors.New("not a string")
+	}
+	if !escaped {
+		return content, nil
+	}
+	*scratch, err = jsonx.Unescape((*scratch)[:0], content)
+	return *scratch, err
+}
+
+func parseEmittedAt(v []byte) (int64, error) {
+	if n, ok := parseDigits(v); ok {
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil {
+		return 0, errors.New("not a number")
+	}
+	return int64(f), nil
+}
+
+// parseDigits parses a non-negative decimal integer of at most 18 digits
+// without allocating.
+func parseDigits(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}

@@ -1,0 +1,3 @@
+module github.com/cognitivo/radar-connectors/source-mysql-radar
+
+go 1.26
