@@ -83,8 +83,6 @@ type Reader struct {
 	line    int64
 	big     []byte
 	env     Envelope
-	top     jsonx.ObjectIter
-	rec     jsonx.ObjectIter
 	stream  []byte
 	ns      []byte
 	payload [9][]byte
@@ -157,51 +155,91 @@ func (r *Reader) parse(line []byte) error {
 	for i := range r.payload {
 		r.payload[i] = nil
 	}
+	recordParsed := false
 	var typ []byte
-	it := &r.top
-	it.Reset(line)
-	for it.Next() {
-		k := it.Key()
-		if string(k) == "type" {
-			v := it.Value()
-			content, escaped, _, err := jsonx.ScanString(v, 0)
+	// One pass over the top-level object; the record payload is parsed in
+	// place rather than skipped and re-read.
+	i := jsonx.SkipSpace(line, 0)
+	if i >= len(line) || line[i] != '{' {
+		return errors.New("malformed JSON: a message must be a JSON object")
+	}
+	i = jsonx.SkipSpace(line, i+1)
+	if i < len(line) && line[i] == '}' {
+		i++
+	} else {
+		for {
+			key, escaped, j, err := jsonx.ScanString(line, i)
 			if err != nil {
-				return errors.New("message type is not a string")
+				return fmt.Errorf("malformed JSON: %w", err)
 			}
 			if escaped {
-				content, _ = jsonx.Unescape(nil, content)
+				key, _ = jsonx.Unescape(nil, key)
 			}
-			typ = content
-			continue
-		}
-		for i, name := range payloadNames {
-			if string(k) == name {
-				r.payload[i] = it.Value()
+			j = jsonx.SkipSpace(line, j)
+			if j >= len(line) || line[j] != ':' {
+				return fmt.Errorf("malformed JSON: %w", &jsonx.SyntaxError{Offset: j, Msg: "expected ':' after object key"})
+			}
+			vs := jsonx.SkipSpace(line, j+1)
+			var ve int
+			switch {
+			case string(key) == "type":
+				content, esc, e, err := jsonx.ScanString(line, vs)
+				if err != nil {
+					return errors.New("message type is not a string")
+				}
+				if esc {
+					content, _ = jsonx.Unescape(nil, content)
+				}
+				typ, ve = content, e
+			case string(key) == "record" && vs < len(line) && line[vs] == '{':
+				e, err := r.parseRecord(line, vs)
+				if err != nil {
+					return err
+				}
+				r.payload[0], ve, recordParsed = line[vs:e], e, true
+			default:
+				e, err := jsonx.SkipValue(line, vs)
+				if err != nil {
+					return fmt.Errorf("malformed JSON: %w", err)
+				}
+				ve = e
+				for k, name := range payloadNames {
+					if string(key) == name {
+						r.payload[k] = line[vs:ve]
+						break
+					}
+				}
+			}
+			i = jsonx.SkipSpace(line, ve)
+			if i < len(line) && line[i] == ',' {
+				i = jsonx.SkipSpace(line, i+1)
+				continue
+			}
+			if i < len(line) && line[i] == '}' {
+				i++
 				break
 			}
+			return fmt.Errorf("malformed JSON: %w", &jsonx.SyntaxError{Offset: i, Msg: "expected ',' or '}'"})
 		}
 	}
-	if err := it.Err(); err != nil {
-		if _, ok := err.(*jsonx.SyntaxError); ok || errors.Is(err, jsonx.ErrTooDeep) {
-			return fmt.Errorf("malformed JSON: %w", err)
-		}
-		return err
-	}
-	if end := jsonx.SkipSpace(line, it.End()); end != len(line) {
+	if end := jsonx.SkipSpace(line, i); end != len(line) {
 		return errors.New("malformed JSON: trailing data after the message")
 	}
 	if typ == nil {
 		return errors.New("message has no type")
 	}
-	env.Type = Type(typ)
-	for i, t := range payloadTypes {
-		if t == env.Type {
-			env.Payload = r.payload[i]
+	env.Type = ""
+	for k, t := range payloadTypes {
+		if string(typ) == string(t) {
+			env.Type, env.Payload = t, r.payload[k]
 			break
 		}
 	}
+	if env.Type == "" {
+		env.Type = Type(typ) // an unknown (future) type
+	}
 	if env.Type != TypeRecord {
-		if env.Payload == nil && env.Type != "" {
+		if env.Payload == nil {
 			for _, t := range payloadTypes {
 				if t == env.Type {
 					return fmt.Errorf("%s message has no payload", env.Type)
@@ -210,59 +248,87 @@ func (r *Reader) parse(line []byte) error {
 		}
 		return nil
 	}
-	if env.Payload == nil || string(env.Payload) == "null" {
+	if !recordParsed {
 		return errors.New("RECORD message has no record")
 	}
-	return r.parseRecord(env.Payload)
+	return r.checkRecord()
 }
 
-func (r *Reader) parseRecord(obj []byte) error {
+// parseRecord parses the record object that starts at line[i] and returns
+// the index just past it.
+func (r *Reader) parseRecord(line []byte, i int) (int, error) {
 	rv := &r.env.Record
-	it := &r.rec
-	it.Reset(obj)
-	haveEmitted := false
-	for it.Next() {
-		v := it.Value()
-		switch string(it.Key()) {
+	*rv = RecordView{EmittedAt: -1 << 63}
+	i = jsonx.SkipSpace(line, i+1)
+	if i < len(line) && line[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		key, escaped, j, err := jsonx.ScanString(line, i)
+		if err != nil {
+			return 0, fmt.Errorf("malformed JSON: %w", err)
+		}
+		if escaped {
+			key, _ = jsonx.Unescape(nil, key)
+		}
+		j = jsonx.SkipSpace(line, j)
+		if j >= len(line) || line[j] != ':' {
+			return 0, fmt.Errorf("malformed JSON: %w", &jsonx.SyntaxError{Offset: j, Msg: "expected ':' after object key"})
+		}
+		vs := jsonx.SkipSpace(line, j+1)
+		ve, err := jsonx.SkipValue(line, vs)
+		if err != nil {
+			return 0, fmt.Errorf("malformed JSON: %w", err)
+		}
+		v := line[vs:ve]
+		switch string(key) {
 		case "stream":
 			s, err := r.stringValue(v, &r.stream)
 			if err != nil {
-				return fmt.Errorf("record.stream: %w", err)
+				return 0, fmt.Errorf("record.stream: %w", err)
 			}
 			rv.Stream = s
 		case "namespace":
-			if string(v) == "null" {
-				continue
+			if string(v) != "null" {
+				s, err := r.stringValue(v, &r.ns)
+				if err != nil {
+					return 0, fmt.Errorf("record.namespace: %w", err)
+				}
+				rv.Namespace = s
 			}
-			s, err := r.stringValue(v, &r.ns)
-			if err != nil {
-				return fmt.Errorf("record.namespace: %w", err)
-			}
-			rv.Namespace = s
 		case "data":
 			rv.Data = v
 		case "emitted_at":
 			n, err := parseEmittedAt(v)
 			if err != nil {
-				return fmt.Errorf("record.emitted_at: %w", err)
+				return 0, fmt.Errorf("record.emitted_at: %w", err)
 			}
 			rv.EmittedAt = n
-			haveEmitted = true
 		case "meta":
 			if string(v) != "null" {
 				rv.Meta = v
 			}
 		}
+		i = jsonx.SkipSpace(line, ve)
+		if i < len(line) && line[i] == ',' {
+			i = jsonx.SkipSpace(line, i+1)
+			continue
+		}
+		if i < len(line) && line[i] == '}' {
+			return i + 1, nil
+		}
+		return 0, fmt.Errorf("malformed JSON: %w", &jsonx.SyntaxError{Offset: i, Msg: "expected ',' or '}'"})
 	}
-	if err := it.Err(); err != nil {
-		return fmt.Errorf("malformed JSON: %w", err)
-	}
+}
+
+func (r *Reader) checkRecord() error {
+	rv := &r.env.Record
 	switch {
 	case rv.Stream == nil:
 		return errors.New("record has no stream")
 	case rv.Data == nil || rv.Data[0] != '{':
 		return errors.New("record.data is not a JSON object")
-	case !haveEmitted:
+	case rv.EmittedAt == -1<<63:
 		return errors.New("record has no emitted_at")
 	}
 	return nil

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/url"
 	"sort"
 	"strings"
@@ -84,9 +85,14 @@ func variants(s string) []string {
 	add(url.QueryEscape(s))
 	add(url.PathEscape(s))
 	add(strings.ReplaceAll(url.QueryEscape(s), "+", "%20"))
+	add(strings.TrimPrefix(url.UserPassword("", s).String(), ":"))
 	base := append([]string(nil), out...)
 	for _, v := range base {
 		add(string(jsonx.AppendEscaped(nil, v)))
+		// encoding/json's default HTML escaping (\u0026 for &, ...).
+		if q, err := json.Marshal(v); err == nil && len(q) >= 2 {
+			add(string(q[1 : len(q)-1]))
+		}
 	}
 	// A secret printed with %q (Go quoting) escapes like JSON for the common
 	// cases; multi-line PEM keys are also redacted line by line.

@@ -143,9 +143,9 @@ func (w *Writer) WriteRecord(p *RecordPrefix, emittedAt int64, data []byte, chan
 		return w.err
 	}
 	bw := w.bw
-	var num [24]byte
 	bw.Write(p.b)
-	bw.Write(strconv.AppendInt(num[:0], emittedAt, 10))
+	w.scratch = strconv.AppendInt(w.scratch[:0], emittedAt, 10)
+	bw.Write(w.scratch)
 	bw.WriteString(`,"data":`)
 	bw.Write(data)
 	if len(changes) > 0 {

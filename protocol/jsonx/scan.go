@@ -1,6 +1,7 @@
 package jsonx
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"unicode/utf16"
@@ -49,11 +50,19 @@ func ScanString(b []byte, i int) (content []byte, escaped bool, end int, err err
 	start := i + 1
 	j := start
 	for j < len(b) {
-		c := b[j]
-		if !needsEscape[c] {
+		// Skip 8 plain bytes at a time: no quote, backslash or control byte.
+		for j+8 <= len(b) && !hasSpecial(binary.LittleEndian.Uint64(b[j:])) {
+			j += 8
+		}
+		// Then byte by byte through the chunk that holds a special byte.
+		end := min(j+8, len(b))
+		for j < end && !needsEscape[b[j]] {
 			j++
+		}
+		if j == end {
 			continue
 		}
+		c := b[j]
 		switch {
 		case c == '"':
 			return b[start:j], escaped, j + 1, nil
@@ -78,6 +87,19 @@ func ScanString(b []byte, i int) (content []byte, escaped bool, end int, err err
 		}
 	}
 	return nil, false, len(b), syntaxErr(len(b), "unterminated string")
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// hasSpecial reports whether any byte of v is a quote, a backslash or below
+// 0x20 (SWAR: a byte-wise zero test on v^pattern and on v-0x20).
+func hasSpecial(v uint64) bool {
+	q := v ^ (lsb * '"')
+	bs := v ^ (lsb * '\\')
+	return ((q-lsb)&^q|(bs-lsb)&^bs|(v-lsb*0x20)&^v)&msb != 0
 }
 
 func isHex4(h []byte) bool {
