@@ -23,8 +23,8 @@ func goldenMessages() []protocol.Message {
 	desc := protocol.StreamDescriptor{Name: "store", Namespace: "radar"}
 	return []protocol.Message{
 		{Type: protocol.TypeSpec, Spec: &protocol.ConnectorSpecification{
-			DocumentationURL:        "https://example.com/docs",
-			ConnectionSpecification: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","required":["host"],"properties":{"host":{"type":"string","order":0},"password":{"type":"string","airbyte_secret":true,"order":1}}}`),
+			DocumentationURL:              "https://example.com/docs",
+			ConnectionSpecification:       json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","required":["host"],"properties":{"host":{"type":"string","order":0},"password":{"type":"string","airbyte_secret":true,"order":1}}}`),
 			SupportedDestinationSyncModes: []protocol.DestinationSyncMode{protocol.DestinationOverwrite, protocol.DestinationAppend},
 		}},
 		{Type: protocol.TypeConnectionStatus, ConnectionStatus: &protocol.ConnectionStatus{Status: protocol.StatusSucceeded}},
@@ -157,13 +157,13 @@ func TestConfiguredCatalogGolden(t *testing.T) {
 
 func TestParseConfiguredCatalogErrors(t *testing.T) {
 	cases := map[string]string{
-		`{"streams":[{"stream":{"name":"x"},"sync_mode":"INVALID"}]}`:                                "stream x: sync_mode \"INVALID\"",
-		`{"streams":[{"stream":{"name":""}}]}`:                                                       "stream.name is empty",
-		`{"streams":[{"stream":{"name":"a"}},{"stream":{"name":"a"}}]}`:                              "configured twice",
-		`{"streams":[{"stream":{"name":"a"},"sync_mode":7}]}`:                                        "wrong type",
-		`{"streams":[`:                                                                               "not valid JSON",
-		`{}`:                                                                                         `"streams" is missing`,
-		`{"streams":[{"stream":{"name":"a","namespace":"n"},"destination_sync_mode":"upsert"}]}`:      "destination_sync_mode \"upsert\"",
+		`{"streams":[{"stream":{"name":"x"},"sync_mode":"INVALID"}]}`:   "stream x: sync_mode \"INVALID\"",
+		`{"streams":[{"stream":{"name":""}}]}`:                          "stream.name is empty",
+		`{"streams":[{"stream":{"name":"a"}},{"stream":{"name":"a"}}]}`: "configured twice",
+		`{"streams":[{"stream":{"name":"a"},"sync_mode":7}]}`:           "wrong type",
+		`{"streams":[`: "not valid JSON",
+		`{}`:           `"streams" is missing`,
+		`{"streams":[{"stream":{"name":"a","namespace":"n"},"destination_sync_mode":"upsert"}]}`: "destination_sync_mode \"upsert\"",
 	}
 	for in, want := range cases {
 		forSource := !bytes.Contains([]byte(in), []byte("destination_sync_mode"))

@@ -297,4 +297,3 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
-
