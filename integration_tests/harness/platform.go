@@ -1,0 +1,400 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/protocoltest"
+)
+
+// Sync describes one replication run: `source read | destination write`
+// with the harness in the middle playing the Airbyte platform.
+type Sync struct {
+	Source, Destination string // binary paths
+	SourceConfig        string // file paths
+	DestinationConfig   string
+	// SourceCatalog and DestinationCatalog are configured catalog files; the
+	// destination one defaults to the source one.
+	SourceCatalog      string
+	DestinationCatalog string
+	// State is the --state file for the source ("" for none).
+	State string
+	// Env is added to both processes' environment.
+	Env []string
+	// ValidateRecords validates every RECORD line against the protocol
+	// schema (slow for big syncs); other lines are always validated.
+	ValidateRecords bool
+	// OnSourceLine, if set, sees every source line before it is forwarded
+	// (for progress displays). It must not keep the slice.
+	OnSourceLine func(line []byte)
+	// OnDestinationLine sees every destination line.
+	OnDestinationLine func(line []byte)
+	// KeepRecords keeps every record's data per stream in the result.
+	KeepRecords bool
+}
+
+// Ack is a STATE the destination echoed.
+type Ack struct {
+	ID    int64
+	State protocol.StateMessage
+	// PlatformCount is what the platform counted for this state.
+	PlatformCount int64
+}
+
+// SyncResult is what a Sync produced.
+type SyncResult struct {
+	SourceCode, DestinationCode     int
+	SourceStderr, DestinationStderr string
+	// SourceMessages are the source's non-RECORD messages.
+	SourceMessages []protocol.Message
+	// DestinationMessages are the destination's non-STATE messages.
+	DestinationMessages []protocol.Message
+	// Records counts records per stream ("namespace.name").
+	Records map[string]int64
+	// Data holds each record's data per stream when KeepRecords is set.
+	Data map[string][]json.RawMessage
+	// StatesSent is the number of states forwarded to the destination.
+	StatesSent int
+	// Acks are the destination's echoed states, in order.
+	Acks []Ack
+	// Problems are protocol violations the platform would reject or log.
+	Problems []string
+}
+
+// NextState returns the state file content the platform would pass to the
+// next sync: the latest acknowledged state per stream, or the latest global.
+func (r *SyncResult) NextState() []byte {
+	var out []json.RawMessage
+	seen := map[string]int{}
+	for _, a := range r.Acks {
+		s := a.State
+		clean := protocol.StateMessage{Type: s.Type, Stream: s.Stream, Global: s.Global}
+		b, _ := json.Marshal(clean)
+		key := "GLOBAL"
+		if s.Type == protocol.StateStream {
+			key = s.Stream.StreamDescriptor.String()
+		}
+		if i, ok := seen[key]; ok {
+			out[i] = b
+			continue
+		}
+		seen[key] = len(out)
+		out = append(out, b)
+	}
+	if out == nil {
+		return []byte("[]")
+	}
+	b, _ := json.Marshal(out)
+	return b
+}
+
+// Errors returns the source's TRACE ERROR payloads.
+func (r *SyncResult) Errors() []*protocol.ErrorTrace {
+	var out []*protocol.ErrorTrace
+	for _, m := range append(append([]protocol.Message(nil), r.SourceMessages...), r.DestinationMessages...) {
+		if m.Type == protocol.TypeTrace && m.Trace.Type == protocol.TraceError {
+			out = append(out, m.Trace.Error)
+		}
+	}
+	return out
+}
+
+type pendingState struct {
+	id    int64
+	count int64
+}
+
+// Run executes the sync. It returns an error only when the processes could
+// not be run; connector failures are in the result's codes and messages.
+func (s *Sync) Run(ctx context.Context) (*SyncResult, error) {
+	dcat := s.DestinationCatalog
+	if dcat == "" {
+		dcat = s.SourceCatalog
+	}
+	srcArgs := []string{"read", "--config", s.SourceConfig, "--catalog", s.SourceCatalog}
+	if s.State != "" {
+		srcArgs = append(srcArgs, "--state", s.State)
+	}
+	src := exec.CommandContext(ctx, s.Source, srcArgs...)
+	dst := exec.CommandContext(ctx, s.Destination, "write", "--config", s.DestinationConfig, "--catalog", dcat)
+	var srcErr, dstErr bytes.Buffer
+	for _, c := range []*exec.Cmd{src, dst} {
+		c.Env = append(os.Environ(), s.Env...)
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd := c
+		c.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	}
+	src.Stderr, dst.Stderr = &srcErr, &dstErr
+	srcOut, err := src.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	dstIn, err := dst.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	dstOut, err := dst.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := dst.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", filepath.Base(s.Destination), err)
+	}
+	if err := src.Start(); err != nil {
+		dst.Process.Kill()
+		return nil, fmt.Errorf("start %s: %w", filepath.Base(s.Source), err)
+	}
+
+	res := &SyncResult{Records: map[string]int64{}}
+	if s.KeepRecords {
+		res.Data = map[string][]json.RawMessage{}
+	}
+	var mu sync.Mutex
+	problem := func(format string, args ...any) {
+		mu.Lock()
+		res.Problems = append(res.Problems, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
+	pending := map[int64]pendingState{}
+	v := protocoltest.Default()
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // destination stdout
+		defer wg.Done()
+		br := bufio.NewReaderSize(dstOut, 1<<20)
+		lastID := int64(0)
+		for n := 1; ; n++ {
+			line, err := readLine(br)
+			if len(line) > 0 {
+				if s.OnDestinationLine != nil {
+					s.OnDestinationLine(line)
+				}
+				m, verr := v.ValidateLine(line)
+				if verr != nil {
+					problem("destination line %d is not a valid message: %v: %.300s", n, verr, line)
+				} else if m.Type == protocol.TypeState {
+					id, ok := stateID(line)
+					mu.Lock()
+					p, issued := pending[id]
+					mu.Unlock()
+					switch {
+					case !ok:
+						problem("destination echoed a STATE without the platform's integer id (line %d)", n)
+					case !issued:
+						problem("destination echoed a STATE with id %d the platform never sent", id)
+					case id <= lastID:
+						problem("destination echoed state id %d after id %d: out of order", id, lastID)
+					}
+					if m.State.DestinationStats == nil || m.State.DestinationStats.RecordCount == nil {
+						problem("state id %d echoed without destinationStats.recordCount", id)
+					} else if got := m.State.DestinationStats.RecordCount.Int(); issued && got != p.count {
+						problem("state id %d: destination counted %d records, the platform counted %d", id, got, p.count)
+					}
+					lastID = id
+					mu.Lock()
+					res.Acks = append(res.Acks, Ack{ID: id, State: *m.State, PlatformCount: p.count})
+					mu.Unlock()
+				} else {
+					if m.Type == protocol.TypeRecord {
+						problem("destination printed a RECORD")
+					}
+					mu.Lock()
+					res.DestinationMessages = append(res.DestinationMessages, *m)
+					mu.Unlock()
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+
+	// Source stdout -> destination stdin, as the platform forwards it.
+	bw := bufio.NewWriterSize(dstIn, 1<<20)
+	br := bufio.NewReaderSize(srcOut, 1<<20)
+	var nextID int64
+	sinceStream := map[string]int64{}
+	var sinceAll int64
+	writeErr := error(nil)
+	forward := func(b []byte) {
+		if writeErr != nil {
+			return
+		}
+		if _, err := bw.Write(b); err != nil {
+			writeErr = err
+		}
+	}
+	for n := 1; ; n++ {
+		line, err := readLine(br)
+		if len(line) > 0 {
+			if s.OnSourceLine != nil {
+				s.OnSourceLine(line)
+			}
+			typ := peekType(line)
+			if typ != protocol.TypeRecord || s.ValidateRecords {
+				m, verr := v.ValidateLine(line)
+				if verr != nil {
+					problem("source line %d is not a valid message: %v: %.300s", n, verr, line)
+					typ = ""
+				} else if typ != protocol.TypeRecord {
+					res.SourceMessages = append(res.SourceMessages, *m)
+				}
+			}
+			switch typ {
+			case protocol.TypeRecord:
+				stream, data, ok := recordStream(line)
+				if !ok {
+					problem("source line %d: unreadable RECORD", n)
+					break
+				}
+				res.Records[stream]++
+				sinceStream[stream]++
+				sinceAll++
+				if s.KeepRecords {
+					res.Data[stream] = append(res.Data[stream], append(json.RawMessage(nil), data...))
+				}
+				forward(line)
+				forward([]byte{'\n'})
+			case protocol.TypeState:
+				m := res.SourceMessages[len(res.SourceMessages)-1]
+				var count int64
+				if m.State.Type == protocol.StateGlobal {
+					count = sinceAll
+					sinceAll = 0
+					for k := range sinceStream {
+						sinceStream[k] = 0
+					}
+				} else if m.State.Stream != nil {
+					key := m.State.Stream.StreamDescriptor.String()
+					count = sinceStream[key]
+					sinceStream[key] = 0
+					sinceAll -= count
+				}
+				if m.State.SourceStats == nil || m.State.SourceStats.RecordCount == nil {
+					problem("source STATE on line %d has no sourceStats.recordCount", n)
+				} else if got := m.State.SourceStats.RecordCount.Int(); got != count {
+					problem("source STATE on line %d: sourceStats.recordCount %d, the platform counted %d", n, got, count)
+				}
+				nextID++
+				mu.Lock()
+				pending[nextID] = pendingState{id: nextID, count: count}
+				mu.Unlock()
+				res.StatesSent++
+				forward(withID(line, nextID))
+				forward([]byte{'\n'})
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	if writeErr == nil {
+		writeErr = bw.Flush()
+	}
+	dstIn.Close()
+	srcWait := src.Wait()
+	wg.Wait()
+	dstWait := dst.Wait()
+	res.SourceCode, res.DestinationCode = exitCode(srcWait), exitCode(dstWait)
+	res.SourceStderr, res.DestinationStderr = srcErr.String(), dstErr.String()
+	if writeErr != nil && res.DestinationCode == 0 {
+		problem("writing to the destination failed: %v", writeErr)
+	}
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	return res, nil
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// readLine reads one line of any length without its terminator.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		buf := append([]byte(nil), line...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			line, err = br.ReadSlice('\n')
+			buf = append(buf, line...)
+		}
+		line = buf
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return bytes.TrimRight(line, "\r\n"), err
+}
+
+func peekType(line []byte) protocol.Type {
+	var env struct {
+		Type protocol.Type `json:"type"`
+	}
+	// Fast path for the connectors' own key order.
+	if bytes.HasPrefix(line, []byte(`{"type":"RECORD"`)) {
+		return protocol.TypeRecord
+	}
+	if bytes.HasPrefix(line, []byte(`{"type":"STATE"`)) {
+		return protocol.TypeState
+	}
+	if err := json.Unmarshal(line, &env); err != nil {
+		return ""
+	}
+	return env.Type
+}
+
+func recordStream(line []byte) (string, json.RawMessage, bool) {
+	r := protocol.NewReader(bytes.NewReader(line))
+	e, err := r.Next()
+	if err != nil || e.Type != protocol.TypeRecord {
+		return "", nil, false
+	}
+	d := protocol.StreamDescriptor{Name: string(e.Record.Stream), Namespace: string(e.Record.Namespace)}
+	return d.String(), e.Record.Data, true
+}
+
+// withID inserts the platform's integer "id" into a STATE message.
+func withID(line []byte, id int64) []byte {
+	i := bytes.IndexByte(line, '{')
+	out := make([]byte, 0, len(line)+24)
+	out = append(out, line[:i+1]...)
+	out = append(out, `"id":`...)
+	out = strconv.AppendInt(out, id, 10)
+	if rest := bytes.TrimSpace(line[i+1:]); len(rest) > 0 && rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, line[i+1:]...)
+}
+
+// stateID returns the top-level integer id of an echoed state.
+func stateID(line []byte) (int64, bool) {
+	var env struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if err := json.Unmarshal(line, &env); err != nil || len(env.ID) == 0 {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(string(env.ID), 10, 64)
+	return id, err == nil
+}
