@@ -1,7 +1,17 @@
 module github.com/cognitivo/radar-connectors/source-mysql-radar
 
-go 1.26
+go 1.26.0
 
-require github.com/cognitivo/radar-connectors/protocol v0.0.0
+require (
+	github.com/cognitivo/radar-connectors/protocol v0.0.0
+	github.com/go-sql-driver/mysql v1.10.1
+	golang.org/x/crypto v0.59.0
+)
+
+require (
+	filippo.io/edwards25519 v1.2.0 // indirect
+	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)
 
 replace github.com/cognitivo/radar-connectors/protocol => ../protocol

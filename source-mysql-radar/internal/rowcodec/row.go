@@ -1,0 +1,69 @@
+package rowcodec
+
+import (
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/jsonx"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/column"
+)
+
+// RowEncoder encodes whole rows of a fixed column list as JSON objects. It
+// is not safe for concurrent use; each reader owns one.
+type RowEncoder struct {
+	names    []string
+	encoders []Encoder
+	keys     [][]byte // `"name":` with a leading comma from the second field on
+	changes  []protocol.MetaChange
+}
+
+// NewRowEncoder returns an encoder for rows whose values come in the order
+// of cols.
+func NewRowEncoder(cols []*column.Column) *RowEncoder {
+	r := &RowEncoder{}
+	for i, c := range cols {
+		var k []byte
+		if i > 0 {
+			k = append(k, ',')
+		}
+		k = jsonx.AppendString(k, c.Name)
+		k = append(k, ':')
+		r.keys = append(r.keys, k)
+		r.names = append(r.names, c.Name)
+		r.encoders = append(r.encoders, For(c))
+	}
+	return r
+}
+
+// Len returns the number of columns.
+func (r *RowEncoder) Len() int { return len(r.encoders) }
+
+// AppendObject appends the row as a JSON object: {"a":1,"b":null}. values
+// holds one text-protocol value per column (nil for NULL); extra values past
+// the encoder's columns are ignored. SQL NULL is always an explicit null, so
+// a row is never encoded as {}.
+func (r *RowEncoder) AppendObject(dst []byte, values [][]byte) []byte {
+	dst = append(dst, '{')
+	dst = r.AppendFields(dst, values)
+	return append(dst, '}')
+}
+
+// AppendFields appends the row's fields without the surrounding braces, so
+// that a caller can add fields of its own (the CDC metadata columns) after a
+// comma. It resets Changes.
+func (r *RowEncoder) AppendFields(dst []byte, values [][]byte) []byte {
+	r.changes = r.changes[:0]
+	for i, enc := range r.encoders {
+		dst = append(dst, r.keys[i]...)
+		var ok bool
+		dst, ok = enc.AppendJSON(dst, values[i])
+		if !ok {
+			r.changes = append(r.changes, protocol.MetaChange{
+				Field: r.names[i], Change: protocol.ChangeNulled, Reason: protocol.ReasonSourceSerializationError,
+			})
+		}
+	}
+	return dst
+}
+
+// Changes returns the fields nulled by the last AppendObject or
+// AppendFields call; the slice is valid until the next call.
+func (r *RowEncoder) Changes() []protocol.MetaChange { return r.changes }
