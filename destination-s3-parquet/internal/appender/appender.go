@@ -1,0 +1,339 @@
+// Package appender converts RECORD data (raw JSON) straight into Arrow
+// builders: one appender per column, chosen once from the stream's resolved
+// schema, and an allocation-free field iterator per record (no maps, no
+// reflection, no float64 for integers or decimals).
+//
+// A value that cannot be converted never fails the record: it becomes null
+// and is reported, as an _airbyte_meta.changes entry in the current layout
+// (merged after the source's own record.meta.changes), or through
+// Options.OnBadValue in the 0.3.x layout, which has no such column. Values
+// are never part of what is reported.
+package appender
+
+import (
+	crand "crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/arrowschema"
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/jsonx"
+)
+
+// Options configure a Record.
+type Options struct {
+	// GenerationID and SyncID fill _airbyte_generation_id and
+	// _airbyte_meta.sync_id (current layout).
+	GenerationID int64
+	SyncID       int64
+	// OnBadValue is called for each value nulled in the 0.3.x layout, with
+	// the field path and the reason (never the value).
+	OnBadValue func(path string, reason protocol.ChangeReason)
+}
+
+// row is the per-record scratch state shared by all appenders.
+type row struct {
+	reason protocol.ChangeReason
+	num    number
+	digits []byte
+	str    []byte
+	str2   []byte
+	bin    []byte
+	bad    func(path string)
+}
+
+// Record appends records of one stream to an Arrow record builder.
+type Record struct {
+	stream *arrowschema.Stream
+	opts   Options
+	rb     *array.RecordBuilder
+	fs     fieldSet
+	row    row
+	rng    *rand.ChaCha8
+	rows   int
+	bytes  int64
+
+	id      *array.StringBuilder
+	ts      *array.TimestampBuilder
+	gen     *array.Int64Builder
+	meta    *array.StructBuilder
+	syncID  *array.Int64Builder
+	changes *array.ListBuilder
+	change  *array.StructBuilder
+	chField *array.StringBuilder
+	chKind  *array.StringBuilder
+	chWhy   *array.StringBuilder
+
+	metaIter jsonx.ObjectIter
+	chIter   jsonx.ObjectIter
+}
+
+// New returns a Record for a resolved stream schema. Call Release when done.
+func New(mem memory.Allocator, s *arrowschema.Stream, opts Options) *Record {
+	r := &Record{stream: s, opts: opts, rb: array.NewRecordBuilder(mem, s.Schema)}
+	var seed [32]byte
+	_, _ = crand.Read(seed[:])
+	r.rng = rand.NewChaCha8(seed)
+	r.id = r.rb.Field(0).(*array.StringBuilder)
+	r.ts = r.rb.Field(1).(*array.TimestampBuilder)
+	if s.Layout == arrowschema.Current {
+		r.gen = r.rb.Field(2).(*array.Int64Builder)
+		r.meta = r.rb.Field(3).(*array.StructBuilder)
+		r.syncID = r.meta.FieldBuilder(0).(*array.Int64Builder)
+		r.changes = r.meta.FieldBuilder(1).(*array.ListBuilder)
+		r.change = r.changes.ValueBuilder().(*array.StructBuilder)
+		r.chField = r.change.FieldBuilder(0).(*array.StringBuilder)
+		r.chKind = r.change.FieldBuilder(1).(*array.StringBuilder)
+		r.chWhy = r.change.FieldBuilder(2).(*array.StringBuilder)
+		r.row.bad = r.recordChange
+	} else {
+		r.row.bad = r.reportBad
+	}
+	builders := make([]array.Builder, 0, len(s.Root.Fields)+1)
+	for i := s.NumMetaColumns(); i < len(s.Schema.Fields()); i++ {
+		builders = append(builders, r.rb.Field(i))
+	}
+	r.fs = newFieldSet(s.Root, builders, "", s.Layout)
+	return r
+}
+
+func (r *Record) recordChange(path string) {
+	r.chField.Append(path)
+	r.chKind.Append(string(protocol.ChangeNulled))
+	r.chWhy.Append(string(r.row.reason))
+	r.change.Append(true)
+}
+
+func (r *Record) reportBad(path string) {
+	if r.opts.OnBadValue != nil {
+		r.opts.OnBadValue(path, r.row.reason)
+	}
+}
+
+// Append appends one record: data is the raw JSON object of record.data,
+// emittedAt the record's emitted_at (ms), meta the raw record.meta or nil.
+func (r *Record) Append(data []byte, emittedAt int64, meta []byte) {
+	r.appendID()
+	r.ts.Append(arrow.Timestamp(emittedAt))
+	if r.stream.Layout == arrowschema.Current {
+		r.gen.Append(r.opts.GenerationID)
+		r.meta.Append(true)
+		r.syncID.Append(r.opts.SyncID)
+		r.changes.Append(true)
+		if len(meta) > 0 {
+			r.appendSourceChanges(meta)
+		}
+	}
+	r.fs.appendObject(data, &r.row)
+	r.rows++
+	r.bytes += int64(len(data)) + 64
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendID appends a random (version 4) UUID.
+func (r *Record) appendID() {
+	var u [16]byte
+	binary.LittleEndian.PutUint64(u[:8], r.rng.Uint64())
+	binary.LittleEndian.PutUint64(u[8:], r.rng.Uint64())
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	var s [36]byte
+	j := 0
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			s[j] = '-'
+			j++
+		}
+		s[j], s[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
+		j += 2
+	}
+	r.id.BinaryBuilder.Append(s[:])
+}
+
+// appendSourceChanges copies record.meta.changes into _airbyte_meta.changes.
+func (r *Record) appendSourceChanges(meta []byte) {
+	it := &r.metaIter
+	it.Reset(meta)
+	for it.Next() {
+		if string(it.Key()) != "changes" {
+			continue
+		}
+		v := it.Value()
+		if len(v) == 0 || v[0] != '[' {
+			return
+		}
+		i := jsonx.SkipSpace(v, 1)
+		for i < len(v) && v[i] != ']' {
+			end, err := jsonx.SkipValue(v, i)
+			if err != nil {
+				return
+			}
+			r.appendSourceChange(v[i:end])
+			i = jsonx.SkipSpace(v, end)
+			if i < len(v) && v[i] == ',' {
+				i = jsonx.SkipSpace(v, i+1)
+			}
+		}
+	}
+}
+
+func (r *Record) appendSourceChange(obj []byte) {
+	if len(obj) == 0 || obj[0] != '{' {
+		return
+	}
+	var field, change, reason []byte
+	it := &r.chIter
+	it.Reset(obj)
+	for it.Next() {
+		s, ok := stringContent(it.Value(), &r.row)
+		if !ok {
+			continue
+		}
+		s = append([]byte(nil), s...)
+		switch string(it.Key()) {
+		case "field":
+			field = s
+		case "change":
+			change = s
+		case "reason":
+			reason = s
+		}
+	}
+	r.chField.BinaryBuilder.Append(field)
+	r.chKind.BinaryBuilder.Append(change)
+	r.chWhy.BinaryBuilder.Append(reason)
+	r.change.Append(true)
+}
+
+// Rows returns the number of records appended since the last NewRecordBatch.
+func (r *Record) Rows() int { return r.rows }
+
+// Bytes estimates the memory held by the rows appended since the last
+// NewRecordBatch (the size of their JSON data).
+func (r *Record) Bytes() int64 { return r.bytes }
+
+// NewRecordBatch returns the appended rows as a record batch and resets the
+// builders. The caller releases the batch.
+func (r *Record) NewRecordBatch() arrow.RecordBatch {
+	r.rows, r.bytes = 0, 0
+	return r.rb.NewRecordBatch()
+}
+
+// Schema returns the Arrow schema of the batches.
+func (r *Record) Schema() *arrow.Schema { return r.stream.Schema }
+
+// Release releases the builders.
+func (r *Record) Release() { r.rb.Release() }
+
+// newFieldSet builds the appenders of an object's fields. builders holds
+// one builder per field, then the additional-properties map if the node
+// has one.
+func newFieldSet(n *arrowschema.Node, builders []array.Builder, prefix string, layout arrowschema.Layout) fieldSet {
+	fs := fieldSet{index: make(map[string]int, len(n.Fields)), seen: make([]uint32, len(n.Fields))}
+	for i, f := range n.Fields {
+		path := f.Name
+		if prefix != "" {
+			path = prefix + "." + f.Name
+		}
+		fs.cols = append(fs.cols, column{name: []byte(f.Name), path: path, app: build(f.Node, builders[i], path, layout)})
+		fs.index[f.Name] = i
+	}
+	if n.AdditionalProperties {
+		fs.extra = builders[len(n.Fields)].(*array.MapBuilder)
+	}
+	return fs
+}
+
+// build returns the appender of a node over its builder.
+func build(n *arrowschema.Node, b array.Builder, path string, layout arrowschema.Layout) appender {
+	switch n.Kind {
+	case arrowschema.String:
+		return &stringAppender{b: b.(*array.StringBuilder)}
+	case arrowschema.JSON:
+		return &jsonAppender{b: b.(*array.StringBuilder)}
+	case arrowschema.Bool:
+		return &boolAppender{b: b.(*array.BooleanBuilder)}
+	case arrowschema.Int64:
+		return &int64Appender{b: b.(*array.Int64Builder)}
+	case arrowschema.Float64:
+		return &float64Appender{b: b.(*array.Float64Builder)}
+	case arrowschema.Float32:
+		return &float32Appender{b: b.(*array.Float32Builder)}
+	case arrowschema.Decimal:
+		a := &decimalAppender{precision: n.Precision, scale: n.Scale}
+		if n.Precision <= 38 {
+			a.b128 = b.(*array.Decimal128Builder)
+		} else {
+			a.b256 = b.(*array.Decimal256Builder)
+		}
+		return a
+	case arrowschema.Date:
+		return &dateAppender{b: b.(*array.Date32Builder)}
+	case arrowschema.Time:
+		return &timeAppender{b: b.(*array.Time64Builder)}
+	case arrowschema.Timestamp:
+		return &timestampAppender{b: b.(*array.TimestampBuilder)}
+	case arrowschema.Binary:
+		return &binaryAppender{b: b.(*array.BinaryBuilder)}
+	case arrowschema.Object:
+		sb := b.(*array.StructBuilder)
+		children := make([]array.Builder, sb.NumField())
+		for i := range children {
+			children[i] = sb.FieldBuilder(i)
+		}
+		return &objectAppender{b: sb, fs: newFieldSet(n, children, path, layout)}
+	case arrowschema.Array:
+		lb := b.(*array.ListBuilder)
+		return &listAppender{b: lb, elem: build(n.Items, lb.ValueBuilder(), path+"[]", layout), path: path + "[]", stringify: n.Stringify}
+	case arrowschema.Union:
+		sb := b.(*array.StructBuilder)
+		if layout == arrowschema.Legacy {
+			a := &legacyUnionAppender{b: sb}
+			for i, o := range n.Options {
+				a.members = append(a.members, build(o, sb.FieldBuilder(i), path, layout))
+				a.kinds = append(a.kinds, o.Kind)
+			}
+			return a
+		}
+		a := &unionAppender{b: sb, typ: sb.FieldBuilder(0).(*array.StringBuilder)}
+		for i, o := range n.Options {
+			a.opts = append(a.opts, build(o, sb.FieldBuilder(i+1), path, layout))
+			a.kinds = append(a.kinds, o.Kind)
+			a.names = append(a.names, []byte(n.OptionNames[i]))
+		}
+		a.order = tryOrder(n.Options)
+		return a
+	}
+	panic(fmt.Sprintf("appender: unknown kind %v", n.Kind))
+}
+
+func tryOrder(opts []*arrowschema.Node) []int {
+	rank := func(n *arrowschema.Node) int {
+		switch n.Kind {
+		case arrowschema.Int64:
+			return 0
+		case arrowschema.Decimal:
+			return 1
+		case arrowschema.Timestamp, arrowschema.Date, arrowschema.Time, arrowschema.Binary:
+			return 2
+		case arrowschema.String:
+			return 4
+		}
+		return 3
+	}
+	var order []int
+	for r := 0; r <= 4; r++ {
+		for i, o := range opts {
+			if rank(o) == r {
+				order = append(order, i)
+			}
+		}
+	}
+	return order
+}

@@ -1,0 +1,267 @@
+package appender
+
+import (
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/arrowschema"
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/jsonx"
+)
+
+// column is one field of an object: its JSON name, its appender and the
+// path reported in _airbyte_meta.changes.
+type column struct {
+	name []byte
+	path string
+	app  appender
+}
+
+// fieldSet appends the fields of a JSON object to a row of builders, one per
+// declared field, in declaration order. Undeclared fields are dropped
+// (current layout) or collected in an _airbyte_additional_properties map
+// (0.3.x layout).
+type fieldSet struct {
+	cols  []column
+	index map[string]int
+	seen  []uint32
+	gen   uint32
+	next  int
+	extra *array.MapBuilder // 0.3.x additional properties, or nil
+	iter  jsonx.ObjectIter
+}
+
+func (fs *fieldSet) lookup(key []byte) int {
+	// Sources write fields in schema order: try the next one first.
+	if fs.next < len(fs.cols) && string(fs.cols[fs.next].name) == string(key) {
+		return fs.next
+	}
+	if i, ok := fs.index[string(key)]; ok {
+		return i
+	}
+	return -1
+}
+
+// appendObject appends the fields of obj (a JSON object). The iterator is
+// per fieldSet, so recursion into nested objects uses their own.
+func (fs *fieldSet) appendObject(obj []byte, row *row) {
+	fs.gen++
+	if fs.gen == 0 { // wrapped: clear the stamps
+		for i := range fs.seen {
+			fs.seen[i] = 0
+		}
+		fs.gen = 1
+	}
+	fs.next = 0
+	extraOpen := false
+	it := &fs.iter
+	it.Reset(obj)
+	for it.Next() {
+		key := it.Key()
+		i := fs.lookup(key)
+		if i < 0 || fs.seen[i] == fs.gen {
+			if i < 0 && fs.extra != nil {
+				v := it.Value()
+				if string(v) == "null" {
+					continue
+				}
+				if !extraOpen {
+					fs.extra.Append(true)
+					extraOpen = true
+				}
+				kb := fs.extra.KeyBuilder().(*array.StringBuilder)
+				kb.BinaryBuilder.Append(key)
+				ib := fs.extra.ItemBuilder().(*array.StringBuilder)
+				if s, ok := stringContent(v, row); ok {
+					ib.BinaryBuilder.Append(s)
+				} else {
+					ib.BinaryBuilder.Append(v)
+				}
+			}
+			continue
+		}
+		fs.seen[i] = fs.gen
+		fs.next = i + 1
+		c := &fs.cols[i]
+		v := it.Value()
+		if string(v) == "null" {
+			c.app.appendNull()
+			continue
+		}
+		if !c.app.try(v, row) {
+			c.app.appendNull()
+			row.bad(c.path)
+		}
+	}
+	for i := range fs.cols {
+		if fs.seen[i] != fs.gen {
+			fs.cols[i].app.appendNull()
+		}
+	}
+	if fs.extra != nil && !extraOpen {
+		fs.extra.AppendNull()
+	}
+}
+
+func (fs *fieldSet) appendNulls() {
+	for i := range fs.cols {
+		fs.cols[i].app.appendNull()
+	}
+	if fs.extra != nil {
+		fs.extra.AppendNull()
+	}
+}
+
+// objectAppender writes a JSON object into a struct column.
+type objectAppender struct {
+	b  *array.StructBuilder
+	fs fieldSet
+}
+
+func (a *objectAppender) try(v []byte, row *row) bool {
+	if len(v) == 0 || v[0] != '{' {
+		row.reason = protocol.ReasonDestinationSerializationError
+		return false
+	}
+	a.b.Append(true)
+	a.fs.appendObject(v, row)
+	return true
+}
+
+func (a *objectAppender) appendNull() { a.b.AppendNull() }
+
+// listAppender writes a JSON array into a list column.
+type listAppender struct {
+	b    *array.ListBuilder
+	elem appender
+	path string
+	// stringify writes every element as text (0.3.x schemaless arrays).
+	stringify bool
+}
+
+func (a *listAppender) try(v []byte, row *row) bool {
+	if len(v) == 0 || v[0] != '[' {
+		row.reason = protocol.ReasonDestinationSerializationError
+		return false
+	}
+	a.b.Append(true)
+	i := jsonx.SkipSpace(v, 1)
+	if i < len(v) && v[i] == ']' {
+		return true
+	}
+	for i < len(v) {
+		end, err := jsonx.SkipValue(v, i)
+		if err != nil {
+			return true // cannot happen: the line was validated
+		}
+		e := v[i:end]
+		switch {
+		case string(e) == "null":
+			a.elem.appendNull()
+		case !a.elem.try(e, row):
+			a.elem.appendNull()
+			row.bad(a.path)
+		}
+		i = jsonx.SkipSpace(v, end)
+		if i < len(v) && v[i] == ',' {
+			i = jsonx.SkipSpace(v, i+1)
+			continue
+		}
+		break
+	}
+	return true
+}
+
+func (a *listAppender) appendNull() { a.b.AppendNull() }
+
+// legacyUnionAppender writes a 0.3.x union: a struct of member0..N where the
+// first member that accepts the value holds it and the others are null.
+type legacyUnionAppender struct {
+	b       *array.StructBuilder
+	members []appender
+	kinds   []arrowschema.Kind
+}
+
+func (a *legacyUnionAppender) try(v []byte, row *row) bool {
+	// First the members made for the value's JSON kind, then any string
+	// member as the fallback (a date that does not parse goes to member1).
+	for pass := 0; pass < 2; pass++ {
+		for i, m := range a.members {
+			if pass == 0 && !accepts(a.kinds[i], v) || pass == 1 && a.kinds[i] != arrowschema.String {
+				continue
+			}
+			if m.try(v, row) {
+				a.b.Append(true)
+				for j, o := range a.members {
+					if j != i {
+						o.appendNull()
+					}
+				}
+				return true
+			}
+		}
+	}
+	row.reason = protocol.ReasonDestinationSerializationError
+	return false
+}
+
+func (a *legacyUnionAppender) appendNull() { a.b.AppendNull() }
+
+// unionAppender writes a current-layout union: a struct with a "type" field
+// naming the option that holds the value, and one field per option.
+type unionAppender struct {
+	b     *array.StructBuilder
+	typ   *array.StringBuilder
+	names [][]byte
+	kinds []arrowschema.Kind
+	opts  []appender
+	// order is the order options are tried in: integer before number,
+	// dates and times before string.
+	order []int
+}
+
+func (a *unionAppender) try(v []byte, row *row) bool {
+	for _, i := range a.order {
+		o := a.opts[i]
+		if !accepts(a.kinds[i], v) {
+			continue
+		}
+		if o.try(v, row) {
+			a.b.Append(true)
+			a.typ.BinaryBuilder.Append(a.names[i])
+			for j, p := range a.opts {
+				if j != i {
+					p.appendNull()
+				}
+			}
+			return true
+		}
+	}
+	row.reason = protocol.ReasonDestinationSerializationError
+	return false
+}
+
+func (a *unionAppender) appendNull() { a.b.AppendNull() }
+
+// accepts reports whether an option of kind k may hold a JSON value of v's
+// kind (it may still fail to parse).
+func accepts(k arrowschema.Kind, v []byte) bool {
+	switch v[0] {
+	case '"':
+		switch k {
+		case arrowschema.String, arrowschema.Date, arrowschema.Time, arrowschema.Timestamp, arrowschema.Binary:
+			return true
+		}
+	case '{':
+		return k == arrowschema.Object || k == arrowschema.JSON
+	case '[':
+		return k == arrowschema.Array || k == arrowschema.JSON
+	case 't', 'f':
+		return k == arrowschema.Bool
+	default:
+		switch k {
+		case arrowschema.Int64, arrowschema.Float64, arrowschema.Float32, arrowschema.Decimal:
+			return true
+		}
+	}
+	return false
+}

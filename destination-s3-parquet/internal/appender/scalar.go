@@ -1,0 +1,315 @@
+package appender
+
+import (
+	"encoding/base64"
+	"math"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/jsonx"
+)
+
+// appender converts one JSON value into one Arrow builder. Appenders are
+// chosen once per column; try is called once per value.
+type appender interface {
+	// try appends v, a raw JSON value other than null. It returns false
+	// when v cannot be converted; then nothing was appended and row.reason
+	// says why.
+	try(v []byte, row *row) bool
+	appendNull()
+}
+
+// stringContent returns the decoded content of a JSON string value, or
+// ok=false when v is not a string.
+func stringContent(v []byte, row *row) ([]byte, bool) {
+	if len(v) == 0 || v[0] != '"' {
+		return nil, false
+	}
+	content, escaped, _, err := jsonx.ScanString(v, 0)
+	if err != nil {
+		return nil, false
+	}
+	if escaped {
+		row.str, _ = jsonx.Unescape(row.str[:0], content)
+		return row.str, true
+	}
+	return content, true
+}
+
+// numberText returns the text of a JSON number, or of a JSON string holding
+// one.
+func numberText(v []byte, row *row) ([]byte, bool) {
+	if len(v) == 0 {
+		return nil, false
+	}
+	if v[0] == '"' {
+		return stringContent(v, row)
+	}
+	if v[0] == '-' || (v[0] >= '0' && v[0] <= '9') {
+		return v, true
+	}
+	return nil, false
+}
+
+type stringAppender struct {
+	b *array.StringBuilder
+}
+
+func (a *stringAppender) try(v []byte, row *row) bool {
+	s, ok := stringContent(v, row)
+	if !ok {
+		// Any other JSON value is kept as its JSON text.
+		s = v
+	}
+	if !isASCII(s) && !utf8.Valid(s) {
+		row.str2 = append(row.str2[:0], []byte(string([]rune(string(s))))...)
+		s = row.str2
+	}
+	a.b.BinaryBuilder.Append(s)
+	return true
+}
+
+func (a *stringAppender) appendNull() { a.b.AppendNull() }
+
+func isASCII(s []byte) bool {
+	for _, c := range s {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonAppender keeps a value as JSON text.
+type jsonAppender struct {
+	b *array.StringBuilder
+}
+
+func (a *jsonAppender) try(v []byte, row *row) bool {
+	a.b.BinaryBuilder.Append(v)
+	return true
+}
+
+func (a *jsonAppender) appendNull() { a.b.AppendNull() }
+
+type boolAppender struct {
+	b *array.BooleanBuilder
+}
+
+func (a *boolAppender) try(v []byte, row *row) bool {
+	switch string(v) {
+	case "true", `"true"`, `"TRUE"`, `"True"`:
+		a.b.Append(true)
+		return true
+	case "false", `"false"`, `"FALSE"`, `"False"`:
+		a.b.Append(false)
+		return true
+	}
+	row.reason = protocol.ReasonDestinationSerializationError
+	return false
+}
+
+func (a *boolAppender) appendNull() { a.b.AppendNull() }
+
+type int64Appender struct {
+	b *array.Int64Builder
+}
+
+func (a *int64Appender) try(v []byte, row *row) bool {
+	if n, ok := parseIntFast(v); ok {
+		a.b.Append(n)
+		return true
+	}
+	t, ok := numberText(v, row)
+	if !ok || !splitNumber(t, &row.num) {
+		row.reason = protocol.ReasonDestinationSerializationError
+		return false
+	}
+	n, ok, _ := row.num.toInt64()
+	if !ok {
+		row.reason = protocol.ReasonDestinationTypecastError
+		return false
+	}
+	a.b.Append(n)
+	return true
+}
+
+func (a *int64Appender) appendNull() { a.b.AppendNull() }
+
+type float64Appender struct {
+	b *array.Float64Builder
+}
+
+func (a *float64Appender) try(v []byte, row *row) bool {
+	t, ok := numberText(v, row)
+	if ok {
+		var f float64
+		if f, ok = parseFloat(t, 64); ok {
+			a.b.Append(f)
+			return true
+		}
+	}
+	row.reason = protocol.ReasonDestinationSerializationError
+	return false
+}
+
+func (a *float64Appender) appendNull() { a.b.AppendNull() }
+
+type float32Appender struct {
+	b *array.Float32Builder
+}
+
+func (a *float32Appender) try(v []byte, row *row) bool {
+	t, ok := numberText(v, row)
+	if ok {
+		var f float64
+		if f, ok = parseFloat(t, 32); ok {
+			a.b.Append(float32(f))
+			return true
+		}
+	}
+	row.reason = protocol.ReasonDestinationSerializationError
+	return false
+}
+
+func (a *float32Appender) appendNull() { a.b.AppendNull() }
+
+type decimalAppender struct {
+	b128      *array.Decimal128Builder
+	b256      *array.Decimal256Builder
+	precision int32
+	scale     int32
+}
+
+func (a *decimalAppender) try(v []byte, row *row) bool {
+	t, ok := numberText(v, row)
+	if !ok || !splitNumber(t, &row.num) {
+		row.reason = protocol.ReasonDestinationSerializationError
+		return false
+	}
+	var digits []byte
+	digits, ok = row.num.unscaled(row.digits, a.precision, a.scale)
+	row.digits = digits
+	if !ok {
+		row.reason = protocol.ReasonDestinationTypecastError
+		return false
+	}
+	if a.b128 != nil {
+		a.b128.Append(decimal128Of(digits, row.num.neg))
+	} else {
+		a.b256.Append(decimal256Of(digits, row.num.neg))
+	}
+	return true
+}
+
+func (a *decimalAppender) appendNull() {
+	if a.b128 != nil {
+		a.b128.AppendNull()
+	} else {
+		a.b256.AppendNull()
+	}
+}
+
+type dateAppender struct {
+	b *array.Date32Builder
+}
+
+func (a *dateAppender) try(v []byte, row *row) bool {
+	s, ok := stringContent(v, row)
+	if ok {
+		var days int64
+		var end int
+		days, end, ok = parseDate(s)
+		if ok && end != len(s) {
+			// A date-time in a date column: keep its date if it parses.
+			var us int64
+			if us, ok = parseTimestamp(s); ok {
+				days = floorDiv(us, 86400e6)
+			}
+		}
+		if ok && days >= math.MinInt32 && days <= math.MaxInt32 {
+			a.b.Append(arrow.Date32(days))
+			return true
+		}
+	}
+	row.reason = protocol.ReasonDestinationSerializationError
+	return false
+}
+
+func (a *dateAppender) appendNull() { a.b.AppendNull() }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+type timeAppender struct {
+	b *array.Time64Builder
+}
+
+func (a *timeAppender) try(v []byte, row *row) bool {
+	s, ok := stringContent(v, row)
+	if ok {
+		var us int64
+		if us, ok = parseTime(s); ok {
+			a.b.Append(arrow.Time64(us))
+			return true
+		}
+	}
+	row.reason = protocol.ReasonDestinationSerializationError
+	return false
+}
+
+func (a *timeAppender) appendNull() { a.b.AppendNull() }
+
+type timestampAppender struct {
+	b *array.TimestampBuilder
+}
+
+func (a *timestampAppender) try(v []byte, row *row) bool {
+	s, ok := stringContent(v, row)
+	if ok {
+		var us int64
+		if us, ok = parseTimestamp(s); ok {
+			a.b.Append(arrow.Timestamp(us))
+			return true
+		}
+	}
+	row.reason = protocol.ReasonDestinationSerializationError
+	return false
+}
+
+func (a *timestampAppender) appendNull() { a.b.AppendNull() }
+
+type binaryAppender struct {
+	b *array.BinaryBuilder
+}
+
+func (a *binaryAppender) try(v []byte, row *row) bool {
+	s, ok := stringContent(v, row)
+	if ok {
+		n := base64.StdEncoding.DecodedLen(len(s))
+		if cap(row.bin) < n {
+			row.bin = make([]byte, n)
+		}
+		dst := row.bin[:n]
+		var err error
+		if n, err = base64.StdEncoding.Decode(dst, s); err != nil {
+			n, err = base64.RawStdEncoding.Decode(dst, s)
+		}
+		if err == nil {
+			a.b.Append(dst[:n])
+			return true
+		}
+	}
+	row.reason = protocol.ReasonDestinationSerializationError
+	return false
+}
+
+func (a *binaryAppender) appendNull() { a.b.AppendNull() }

@@ -1,0 +1,63 @@
+// Package destination is the destination-s3-parquet connector: spec, check
+// and write. Write reads the messages on stdin, converts each stream's
+// records into Arrow and Parquet, streams the files to S3 and echoes every
+// STATE once the records before it are in completed objects.
+package destination
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/config"
+	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/s3sink"
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
+	"github.com/cognitivo/radar-connectors/protocol/connspec"
+)
+
+// Destination implements airbytecli.Destination.
+type Destination struct {
+	// Version is written into the Parquet footer's created_by.
+	Version string
+	// HTTPClient, if set, is used for S3 requests (tests).
+	HTTPClient *http.Client
+}
+
+var _ airbytecli.Destination = (*Destination)(nil)
+
+// New returns the destination.
+func New(version string) *Destination { return &Destination{Version: version} }
+
+// Spec returns the connector specification.
+func (d *Destination) Spec() *connspec.Spec { return config.Spec() }
+
+// Check verifies that the bucket can be listed, written, read and cleaned.
+func (d *Destination) Check(ctx context.Context, env *airbytecli.Env, raw json.RawMessage) error {
+	cfg, err := config.Parse(raw)
+	if err != nil {
+		return err
+	}
+	client, err := s3sink.NewClient(ctx, cfg, s3sink.Options{HTTPClient: d.HTTPClient})
+	if err != nil {
+		return protocol.ConfigError(err, "cannot configure the S3 client; check the credentials and `role_arn`")
+	}
+	return checkBucket(ctx, cfg, client)
+}
+
+// Write runs a sync: it reads messages from env.Stdin until EOF.
+func (d *Destination) Write(ctx context.Context, env *airbytecli.Env, raw json.RawMessage, cat *protocol.ConfiguredCatalog, _ *protocol.Reader) error {
+	cfg, err := config.Parse(raw)
+	if err != nil {
+		return err
+	}
+	client, err := s3sink.NewClient(ctx, cfg, s3sink.Options{HTTPClient: d.HTTPClient})
+	if err != nil {
+		return protocol.ConfigError(err, "cannot configure the S3 client; check the credentials and `role_arn`")
+	}
+	w, err := newSyncWriter(ctx, cfg, cat, client, env, d.Version)
+	if err != nil {
+		return err
+	}
+	return w.run(ctx, env.Stdin)
+}

@@ -1,0 +1,22 @@
+// Command destination-s3-parquet is an Airbyte destination that writes
+// records as Parquet files to S3 (or any S3-compatible store).
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/destination"
+	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
+)
+
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(airbytecli.RunDestination(ctx, destination.New(version),
+		airbytecli.Options{Name: "destination-s3-parquet", Version: version}, os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
