@@ -1,7 +1,9 @@
-package harness
+package harness_test
 
 import (
 	"context"
+	"github.com/cognitivo/radar-connectors/integration_tests/duck"
+	"github.com/cognitivo/radar-connectors/integration_tests/harness"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +17,7 @@ func TestPrivateMariaDBWithBinlog(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts mariadbd")
 	}
-	m := StartMariaDB(t, ServerOptions{Binlog: true})
+	m := harness.StartMariaDB(t, harness.ServerOptions{Binlog: true})
 	var name, value string
 	if err := m.Root.QueryRow("SHOW VARIABLES LIKE 'log_bin'").Scan(&name, &value); err != nil {
 		t.Fatal(err)
@@ -33,15 +35,15 @@ func TestS3ServerAndDuckDB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts versitygw")
 	}
-	s := StartS3(t, "bucket")
+	s := harness.StartS3(t, "bucket")
 	ctx := context.Background()
-	duck, err := OpenDuckDB()
+	db, err := duck.OpenDuckDB()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer duck.Close()
+	defer db.Close()
 	local := filepath.Join(t.TempDir(), "x.parquet")
-	if _, err := duck.DB.Exec("COPY (SELECT 1::BIGINT AS id, 'a' AS s) TO '" + local + "' (FORMAT parquet, COMPRESSION snappy)"); err != nil {
+	if _, err := db.DB.Exec("COPY (SELECT 1::BIGINT AS id, 'a' AS s) TO '" + local + "' (FORMAT parquet, COMPRESSION snappy)"); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(local)
@@ -60,11 +62,11 @@ func TestS3ServerAndDuckDB(t *testing.T) {
 	if err != nil || len(files) != 1 {
 		t.Fatalf("download: %v %v", files, err)
 	}
-	cols, err := duck.Describe(files)
+	cols, err := db.Describe(files)
 	if err != nil || len(cols) != 2 || cols[0].Type != "BIGINT" {
 		t.Fatalf("describe: %v %v", cols, err)
 	}
-	codecs, err := duck.Codecs(files)
+	codecs, err := db.Codecs(files)
 	if err != nil || strings.Join(codecs, ",") != "SNAPPY" {
 		t.Fatalf("codecs: %v %v", codecs, err)
 	}

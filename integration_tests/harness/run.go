@@ -28,7 +28,9 @@ type Result struct {
 }
 
 // OfType returns the messages of one type.
-func (r *Result) OfType(t protocol.Type) []protocol.Message { return protocoltest.OfType(r.Messages, t) }
+func (r *Result) OfType(t protocol.Type) []protocol.Message {
+	return protocoltest.OfType(r.Messages, t)
+}
 
 // Traces returns the TRACE ERROR payloads.
 func (r *Result) Errors() []*protocol.ErrorTrace {

@@ -1,4 +1,7 @@
-package harness
+// Package duck reads Parquet files back with DuckDB, the independent reader
+// the tests compare against MySQL. It needs cgo; nothing the demo or the
+// connectors build imports it.
+package duck
 
 import (
 	"database/sql"
