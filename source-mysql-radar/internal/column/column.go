@@ -15,22 +15,22 @@ type Kind uint8
 
 // Kinds. The zero Kind is KindString, the fallback for unknown types.
 const (
-	KindString      Kind = iota // char, varchar, *text, enum, set, json, unknown types
-	KindBoolInt                 // tinyint(1) (text "0"/"1"/...): boolean
-	KindBoolBit                 // bit(1) (one raw byte): boolean
-	KindInt                     // tinyint, smallint, mediumint, int, signed bigint
-	KindUint64                  // bigint unsigned
-	KindFloat                   // float (single precision)
-	KindDouble                  // double, real
-	KindDecimal                 // decimal(M,S>0)
-	KindDecimalInt              // decimal(M,0)
-	KindDate                    // date
-	KindDatetime                // datetime(p)
-	KindTimestamp               // timestamp(p)
-	KindTime                    // time(p)
-	KindYear                    // year
-	KindBinary                  // binary, varbinary, *blob, geometry types
-	KindBits                    // bit(n>1)
+	KindString     Kind = iota // char, varchar, *text, enum, set, json, unknown types
+	KindBoolInt                // tinyint(1) (text "0"/"1"/...): boolean
+	KindBoolBit                // bit(1) (one raw byte): boolean
+	KindInt                    // tinyint, smallint, mediumint, int, signed bigint
+	KindUint64                 // bigint unsigned
+	KindFloat                  // float (single precision)
+	KindDouble                 // double, real
+	KindDecimal                // decimal(M,S>0)
+	KindDecimalInt             // decimal(M,0)
+	KindDate                   // date
+	KindDatetime               // datetime(p)
+	KindTimestamp              // timestamp(p)
+	KindTime                   // time(p)
+	KindYear                   // year
+	KindBinary                 // binary, varbinary, *blob, geometry types
+	KindBits                   // bit(n>1)
 )
 
 var kindNames = [...]string{

@@ -39,21 +39,21 @@ const (
 // Raw is the config file as Airbyte's source-mysql 3.0.0 names it, plus
 // this connector's options. Unknown keys are ignored.
 type Raw struct {
-	Host              string            `json:"host"`
-	Port              *int              `json:"port"`
-	Database          string            `json:"database"`
-	Username          string            `json:"username"`
-	Password          string            `json:"password"`
-	JDBCURLParams     string            `json:"jdbc_url_params"`
-	SSL               *bool             `json:"ssl"`
-	SSLMode           *RawSSLMode       `json:"ssl_mode"`
-	ReplicationMethod *RawReplication   `json:"replication_method"`
-	TunnelMethod      *RawTunnel        `json:"tunnel_method"`
-	ChunkSize         *int              `json:"chunk_size"`
-	CheckpointSeconds *int              `json:"checkpoint_target_interval_seconds"`
-	TableFilters      []RawTableFilter  `json:"table_filters"`
-	TinyInt1AsInteger *bool             `json:"treat_tinyint1_as_integer"`
-	MaxRetries        *int              `json:"max_retries"`
+	Host              string           `json:"host"`
+	Port              *int             `json:"port"`
+	Database          string           `json:"database"`
+	Username          string           `json:"username"`
+	Password          string           `json:"password"`
+	JDBCURLParams     string           `json:"jdbc_url_params"`
+	SSL               *bool            `json:"ssl"`
+	SSLMode           *RawSSLMode      `json:"ssl_mode"`
+	ReplicationMethod *RawReplication  `json:"replication_method"`
+	TunnelMethod      *RawTunnel       `json:"tunnel_method"`
+	ChunkSize         *int             `json:"chunk_size"`
+	CheckpointSeconds *int             `json:"checkpoint_target_interval_seconds"`
+	TableFilters      []RawTableFilter `json:"table_filters"`
+	TinyInt1AsInteger *bool            `json:"treat_tinyint1_as_integer"`
+	MaxRetries        *int             `json:"max_retries"`
 }
 
 // RawSSLMode is the ssl_mode object.

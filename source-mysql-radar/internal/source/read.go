@@ -1,0 +1,107 @@
+package source
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"time"
+
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/config"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/dbconn"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/snapshot"
+	"log/slog"
+)
+
+// Read reads the configured streams one after another. Every stream gets
+// STARTED, one ESTIMATE, RUNNING and COMPLETE (INCOMPLETE on failure), and
+// at least one STATE. The first stream that fails stops the read.
+func (s *Source) Read(ctx context.Context, env *airbytecli.Env, raw json.RawMessage, cat *protocol.ConfiguredCatalog, st *protocol.InputState) error {
+	db, err := s.open(ctx, env, raw)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if st != nil && len(st.Legacy) > 0 {
+		env.Log.Warn("ignoring a LEGACY state blob: LEGACY states are deprecated; streams start from the beginning")
+	}
+	tables, err := loadTables(ctx, db, env.Log)
+	if err != nil {
+		return err
+	}
+	plans, err := planStreams(db.Config, cat, st, tables, env.Log)
+	if err != nil {
+		return err
+	}
+	r := &reader{src: s, db: db, cfg: db.Config, w: env.Out, log: env.Log, warned: map[string]bool{}}
+	for _, p := range plans {
+		if err := r.readStream(ctx, p); err != nil {
+			return protocol.WithStream(err, p.desc)
+		}
+	}
+	return nil
+}
+
+// reader holds what all streams of one read share.
+type reader struct {
+	src    *Source
+	db     *dbconn.DB
+	cfg    *config.Config
+	w      *protocol.Writer
+	log    *slog.Logger
+	warned map[string]bool
+}
+
+// warnOnce logs a warning the first time it is seen in this read.
+func (r *reader) warnOnce(msg string) {
+	if !r.warned[msg] {
+		r.warned[msg] = true
+		r.log.Warn(msg)
+	}
+}
+
+// inSnapshot runs fn on a connection inside a read-only REPEATABLE READ
+// transaction and commits. A connection that failed is discarded, never
+// returned to the pool with a transaction open.
+func (r *reader) inSnapshot(ctx context.Context, fn func(conn *sql.Conn) error) error {
+	conn, err := r.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	warnings, err := snapshot.Begin(ctx, conn)
+	if err != nil {
+		discard(conn)
+		return err
+	}
+	for _, w := range warnings {
+		r.warnOnce(w)
+	}
+	err = fn(conn)
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "COMMIT")
+	}
+	if err != nil {
+		discard(conn)
+		return err
+	}
+	return conn.Close()
+}
+
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Close()
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,235 @@
+// Package state reads and writes the per-stream state blobs of the source.
+//
+// Output shapes (stream_state of a STREAM state; the CDC reader will put the
+// same per-stream blobs into the stream_states of its GLOBAL state):
+//
+//	in progress, read by key:  {"state_type":"primary_key","version":2,"stream_name":..,"stream_namespace":..,
+//	                            "pk_name":"id","pk_val":"123","pk_names":["id"],"pk_vals":["123"],
+//	                            "incremental_state":{...cursor_based...}}      (incremental_state: incremental streams only)
+//	full refresh finished:     {"state_type":"primary_key","version":2,"stream_name":..,"stream_namespace":..}
+//	incremental by cursor:     {"state_type":"cursor_based","version":2,"stream_name":..,"stream_namespace":..,
+//	                            "cursor_field":["updated_at"],"cursor":"2024-01-02T03:04:05.000000",
+//	                            "cursor_record_count":1,"cursor_record_fingerprint":"9f..."}
+//
+// Input: the above, Airbyte source-mysql 3.0.0's {stream_name,
+// stream_namespace, cursor_field, cursor, cursor_record_count}, the v2
+// shapes of source-mysql 3.1+ (state_type primary_key / cursor_based, pk
+// state with a single pk_name/pk_val), and a bare {"cursor": ...} as the
+// acceptance tests' abnormal states write it.
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// State types.
+const (
+	TypePrimaryKey = "primary_key"
+	TypeCursor     = "cursor_based"
+	version        = 2
+)
+
+// Cursor is the position of an incremental read by cursor: every row whose
+// cursor is below Value has been emitted, and Count rows whose cursor equals
+// Value (Fingerprint is the order-independent hash of their keys).
+type Cursor struct {
+	Field string
+	// Value is the cursor's state string; nil means no row had a cursor yet.
+	Value *string
+	Count int64
+	// Fingerprint is empty when the state did not carry one (3.0.0 states).
+	Fingerprint string
+}
+
+// Stream is a decoded stream state.
+type Stream struct {
+	// Name and Namespace are the stream's, written into the blob so that
+	// acceptance tests and humans can match it.
+	Name, Namespace string
+	// KeyNames and KeyValues are the chunk key position of a read by key in
+	// progress (values in state form); both empty when none is.
+	KeyNames  []string
+	KeyValues []string
+	// Cursor is the cursor position: of a finished incremental read, or,
+	// while KeyValues is set, the one to switch to once the read by key
+	// finishes. Nil for full refresh.
+	Cursor *Cursor
+	// Done marks a finished full refresh (the next sync starts over).
+	Done bool
+}
+
+// InProgress reports whether a read by key is under way.
+func (s *Stream) InProgress() bool { return len(s.KeyValues) > 0 }
+
+type cursorBlob struct {
+	StateType         string   `json:"state_type"`
+	Version           int      `json:"version"`
+	StreamName        string   `json:"stream_name"`
+	StreamNamespace   string   `json:"stream_namespace"`
+	CursorField       []string `json:"cursor_field"`
+	Cursor            *string  `json:"cursor"`
+	CursorRecordCount int64    `json:"cursor_record_count"`
+	Fingerprint       string   `json:"cursor_record_fingerprint,omitempty"`
+}
+
+type keyBlob struct {
+	StateType        string      `json:"state_type"`
+	Version          int         `json:"version"`
+	StreamName       string      `json:"stream_name"`
+	StreamNamespace  string      `json:"stream_namespace"`
+	PKName           string      `json:"pk_name,omitempty"`
+	PKVal            string      `json:"pk_val,omitempty"`
+	PKNames          []string    `json:"pk_names,omitempty"`
+	PKVals           []string    `json:"pk_vals,omitempty"`
+	IncrementalState *cursorBlob `json:"incremental_state,omitempty"`
+}
+
+// Marshal encodes the state blob.
+func (s *Stream) Marshal() json.RawMessage {
+	var v any
+	switch {
+	case s.InProgress():
+		kb := keyBlob{StateType: TypePrimaryKey, Version: version, StreamName: s.Name, StreamNamespace: s.Namespace,
+			PKName: s.KeyNames[0], PKVal: s.KeyValues[0], PKNames: s.KeyNames, PKVals: s.KeyValues}
+		if s.Cursor != nil {
+			kb.IncrementalState = s.cursorBlob()
+		}
+		v = kb
+	case s.Cursor != nil:
+		v = s.cursorBlob()
+	default:
+		v = keyBlob{StateType: TypePrimaryKey, Version: version, StreamName: s.Name, StreamNamespace: s.Namespace}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only strings and numbers: cannot fail
+	}
+	return b
+}
+
+func (s *Stream) cursorBlob() *cursorBlob {
+	return &cursorBlob{StateType: TypeCursor, Version: version, StreamName: s.Name, StreamNamespace: s.Namespace,
+		CursorField: []string{s.Cursor.Field}, Cursor: s.Cursor.Value, CursorRecordCount: s.Cursor.Count,
+		Fingerprint: s.Cursor.Fingerprint}
+}
+
+// inBlob is the union of every input shape.
+type inBlob struct {
+	StateType         string          `json:"state_type"`
+	StreamName        string          `json:"stream_name"`
+	StreamNamespace   string          `json:"stream_namespace"`
+	PKName            *string         `json:"pk_name"`
+	PKVal             json.RawMessage `json:"pk_val"`
+	PKNames           []string        `json:"pk_names"`
+	PKVals            []string        `json:"pk_vals"`
+	IncrementalState  json.RawMessage `json:"incremental_state"`
+	CursorField       []string        `json:"cursor_field"`
+	Cursor            json.RawMessage `json:"cursor"`
+	CursorRecordCount json.RawMessage `json:"cursor_record_count"`
+	Fingerprint       string          `json:"cursor_record_fingerprint"`
+}
+
+// ErrUnknownShape is returned for a blob that is none of the known shapes.
+var ErrUnknownShape = errors.New("the stream state is not a state this connector or Airbyte's source-mysql wrote")
+
+// Parse decodes a stream state blob. A nil or null blob gives nil.
+func Parse(raw json.RawMessage) (*Stream, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var in inBlob
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnknownShape, err)
+	}
+	s := &Stream{Name: in.StreamName, Namespace: in.StreamNamespace}
+	switch in.StateType {
+	case TypePrimaryKey:
+		if err := s.parseKey(&in); err != nil {
+			return nil, err
+		}
+		return s, nil
+	case TypeCursor, "":
+		if in.StateType == "" && len(in.Cursor) == 0 && in.CursorField == nil {
+			return nil, ErrUnknownShape
+		}
+		c, err := parseCursor(&in)
+		if err != nil {
+			return nil, err
+		}
+		s.Cursor = c
+		return s, nil
+	}
+	return nil, fmt.Errorf("%w: state_type %q", ErrUnknownShape, in.StateType)
+}
+
+func (s *Stream) parseKey(in *inBlob) error {
+	switch {
+	case len(in.PKVals) > 0:
+		if len(in.PKNames) != len(in.PKVals) {
+			return fmt.Errorf("%w: pk_names and pk_vals differ in length", ErrUnknownShape)
+		}
+		s.KeyNames, s.KeyValues = in.PKNames, in.PKVals
+	case in.PKName != nil && len(in.PKVal) > 0 && string(in.PKVal) != "null":
+		v, err := scalarString(in.PKVal)
+		if err != nil {
+			return fmt.Errorf("%w: pk_val: %v", ErrUnknownShape, err)
+		}
+		s.KeyNames, s.KeyValues = []string{*in.PKName}, []string{v}
+	default:
+		s.Done = true
+	}
+	if len(in.IncrementalState) > 0 && string(in.IncrementalState) != "null" {
+		var inc inBlob
+		if err := json.Unmarshal(in.IncrementalState, &inc); err != nil {
+			return fmt.Errorf("%w: incremental_state: %v", ErrUnknownShape, err)
+		}
+		c, err := parseCursor(&inc)
+		if err != nil {
+			return err
+		}
+		s.Cursor = c
+	}
+	return nil
+}
+
+func parseCursor(in *inBlob) (*Cursor, error) {
+	c := &Cursor{Fingerprint: in.Fingerprint}
+	if len(in.CursorField) > 0 {
+		c.Field = in.CursorField[0]
+	}
+	if len(in.Cursor) > 0 && string(in.Cursor) != "null" {
+		v, err := scalarString(in.Cursor)
+		if err != nil {
+			return nil, fmt.Errorf("%w: cursor: %v", ErrUnknownShape, err)
+		}
+		c.Value = &v
+	}
+	if len(in.CursorRecordCount) > 0 && string(in.CursorRecordCount) != "null" {
+		n, err := strconv.ParseFloat(string(in.CursorRecordCount), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%w: cursor_record_count is not a number", ErrUnknownShape)
+		}
+		c.Count = int64(n)
+	}
+	return c, nil
+}
+
+// scalarString returns a JSON string's content or a number's text.
+func scalarString(raw json.RawMessage) (string, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, nil
+	}
+	var n json.Number
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&n); err != nil {
+		return "", errors.New("not a string or a number")
+	}
+	return n.String(), nil
+}

@@ -1,0 +1,23 @@
+// Command source-mysql-radar is an Airbyte source for MySQL and MariaDB: a
+// drop-in for Airbyte's source-mysql 3.0.0 configs, with resumable
+// key-chunked full refreshes and exact values.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/source"
+)
+
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := airbytecli.RunSource(ctx, source.New(), airbytecli.Options{Name: "source-mysql-radar", Version: version}, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
