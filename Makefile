@@ -4,6 +4,7 @@
 #   make test    run every test (needs MariaDB; .ci/run starts one)
 
 VERSION ?= 0.1.0
+IMAGE_PREFIX ?= cognitivo
 GO      ?= go
 BIN     := bin
 LDFLAGS := -s -w -X main.version=$(VERSION)
@@ -15,13 +16,13 @@ all: build
 
 build: $(BIN)/source-mysql-radar $(BIN)/destination-s3-parquet
 
-# The connectors are built exactly as the Dockerfiles build them: static,
-# CGO_ENABLED=0, trimmed paths.
+# The connectors are built exactly as the Dockerfiles build them: each module
+# on its own (GOWORK=off), static (CGO_ENABLED=0), trimmed paths.
 $(BIN)/source-mysql-radar: FORCE
-	cd source-mysql-radar && CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o ../$(BIN)/source-mysql-radar .
+	cd source-mysql-radar && GOWORK=off CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o ../$(BIN)/source-mysql-radar .
 
 $(BIN)/destination-s3-parquet: FORCE
-	cd destination-s3-parquet && CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o ../$(BIN)/destination-s3-parquet .
+	cd destination-s3-parquet && GOWORK=off CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o ../$(BIN)/destination-s3-parquet .
 
 FORCE:
 
@@ -53,8 +54,8 @@ fmt:
 	gofmt -w $(MODULES)
 
 docker:
-	docker build -f Dockerfile.source -t radar/source-mysql-radar:$(VERSION) .
-	docker build -f Dockerfile.destination -t radar/destination-s3-parquet:$(VERSION) .
+	docker build -f Dockerfile.source --build-arg VERSION=$(VERSION) -t $(IMAGE_PREFIX)/source-mysql-radar:$(VERSION) .
+	docker build -f Dockerfile.destination --build-arg VERSION=$(VERSION) -t $(IMAGE_PREFIX)/destination-s3-parquet:$(VERSION) .
 
 clean:
 	rm -rf $(BIN)

@@ -46,7 +46,7 @@ var (
 )
 
 // Binaries builds both connectors once per test process, exactly as the
-// Makefile and the Dockerfiles do (CGO_ENABLED=0, -trimpath), and returns
+// Makefile and the Dockerfiles do (GOWORK=off, CGO_ENABLED=0, -trimpath), and returns
 // their paths. Set RADAR_BIN_DIR to use prebuilt binaries instead.
 func Binaries() (source, destination string, err error) {
 	if dir := os.Getenv("RADAR_BIN_DIR"); dir != "" {
@@ -63,9 +63,9 @@ func Binaries() (source, destination string, err error) {
 			return
 		}
 		for _, name := range []string{SourceName, DestinationName} {
-			cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(buildDir, name), ".")
+			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=test", "-o", filepath.Join(buildDir, name), ".")
 			cmd.Dir = filepath.Join(root, name)
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				buildErr = fmt.Errorf("build %s: %w\n%s", name, err, strings.TrimSpace(string(out)))
 				return
