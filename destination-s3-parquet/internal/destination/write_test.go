@@ -1,0 +1,37 @@
+package destination
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/s3test"
+)
+
+const usersSchema = `{"type":"object","properties":{
+ "id":{"type":"number","airbyte_type":"integer","x-mysql-type":"bigint"},
+ "name":{"type":["null","string"],"maxLength":50,"x-mysql-type":"varchar(50)"},
+ "price":{"type":["null","number"],"precision":12,"scale":2,"x-mysql-type":"decimal(12,2)"},
+ "created_at":{"type":["null","string"],"format":"date-time","airbyte_type":"timestamp_without_timezone","x-mysql-type":"datetime(6)"}
+}}`
+
+func TestWriteSmoke(t *testing.T) {
+	srv := s3test.Start(t)
+	input := recordLine("radar", "users", `{"id":1,"name":"Ana","price":12.50,"created_at":"2024-01-02T03:04:05.123456"}`, 1700000000000) +
+		recordLine("radar", "users", `{"id":2,"name":null,"price":"99999999.99","created_at":"bad"}`, 1700000000001) +
+		streamState("radar", "users", 7, "2")
+	r := write(t, srv.Config(nil), catalog(catalogStream{name: "users", namespace: "radar", schema: usersSchema}), input)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	states := stateLines(r)
+	if len(states) != 1 || !strings.Contains(states[0], `"id":7`) || !strings.Contains(states[0], `"destinationStats":{"recordCount":2.0}`) {
+		t.Fatalf("states = %v\n%s", states, r.stdout)
+	}
+	keys := parquetKeys(t, srv, "airbyte/raw/")
+	if len(keys) != 1 {
+		t.Fatalf("keys = %v", srv.Keys(t, ""))
+	}
+	db := s3test.DuckDB(t)
+	rows := s3test.Query(t, db, `SELECT id, name, CAST(price AS VARCHAR), CAST(created_at AS VARCHAR), CAST(_airbyte_meta.changes AS VARCHAR) FROM `+readSource(t, srv, keys)+` ORDER BY id`)
+	t.Logf("%v", rows)
+}
