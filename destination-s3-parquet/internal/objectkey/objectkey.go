@@ -66,7 +66,7 @@ func (t *Template) ObjectPath(namespace, stream, uuid string) string {
 }
 
 func (t *Template) joined() string {
-	return strings.TrimLeft(t.BucketPath+"/"+t.PathFormat, "/")
+	return strings.TrimLeft(strings.ToValidUTF8(t.BucketPath+"/"+t.PathFormat, "_"), "/")
 }
 
 // HasPartNumber reports whether file names carry a part number.
@@ -79,7 +79,7 @@ func (t *Template) FileName(part int, now time.Time) string {
 	if strings.TrimSpace(t.FileNamePattern) == "" {
 		return strconv.Itoa(part) + Extension
 	}
-	p := strings.ReplaceAll(t.FileNamePattern, " ", "_")
+	p := strings.ReplaceAll(strings.ToValidUTF8(t.FileNamePattern, "_"), " ", "_")
 	return substituteBrace(p, func(name string) (string, bool) {
 		switch {
 		case name == "part_number":
@@ -163,21 +163,36 @@ func (t *Template) Matcher(namespace, stream string) (string, *regexp.Regexp) {
 	if strings.TrimSpace(t.FileNamePattern) == "" {
 		pat(`[0-9]+(_[0-9]+)?\.parquet`)
 	} else {
-		fp := strings.ReplaceAll(t.FileNamePattern, " ", "_")
-		endsExt := false
-		for _, ext := range []string{"{format_extension}", Extension} {
-			if strings.HasSuffix(fp, ext) {
-				fp, endsExt = strings.TrimSuffix(fp, ext), true
-				break
+		fp := strings.ReplaceAll(strings.ToValidUTF8(t.FileNamePattern, "_"), " ", "_")
+		type token struct {
+			text  string
+			isVar bool
+		}
+		var toks []token
+		tokenize(fp, 0, func(text string, isVar bool) { toks = append(toks, token{text, isVar}) })
+		// The _N suffix of a taken key goes before a final extension.
+		suffixAt := len(toks)
+		if n := len(toks); n > 0 {
+			last := toks[n-1]
+			switch {
+			case last.isVar && last.text == "format_extension":
+				suffixAt = n - 1
+			case !last.isVar && strings.HasSuffix(last.text, Extension):
+				toks[n-1].text = strings.TrimSuffix(last.text, Extension)
+				toks = append(toks, token{Extension, false})
+				suffixAt = n
 			}
 		}
-		tokenize(fp, 0, func(text string, isVar bool) {
-			if !isVar {
-				lit(text)
-				return
+		for i, tk := range toks {
+			if i == suffixAt {
+				pat("(_[0-9]+)?")
 			}
-			switch {
-			case text == "part_number", strings.HasPrefix(text, "timestamp"):
+			if !tk.isVar {
+				lit(tk.text)
+				continue
+			}
+			switch text := tk.text; {
+			case text == "part_number", text == "timestamp", text == "timestamp:millis", text == "timestamp:micros", text == "timestamp:micro":
 				pat("[0-9]+")
 			case text == "format_extension":
 				lit(Extension)
@@ -190,10 +205,9 @@ func (t *Template) Matcher(namespace, stream string) (string, *regexp.Regexp) {
 			default:
 				lit("{" + text + "}")
 			}
-		})
-		pat("(_[0-9]+)?")
-		if endsExt {
-			re.WriteString(regexp.QuoteMeta(Extension))
+		}
+		if suffixAt == len(toks) {
+			pat("(_[0-9]+)?")
 		}
 	}
 	re.WriteString("$")
