@@ -66,7 +66,7 @@ func jsonType(k Kind) string {
 }
 
 func (c *Column) appendType(dst []byte, t string) []byte {
-	if c.Nullable {
+	if c.Nullable || c.CanBeNulled() {
 		dst = append(dst, `["null","`...)
 		dst = append(dst, t...)
 		return append(dst, `"]`...)
@@ -74,4 +74,16 @@ func (c *Column) appendType(dst []byte, t string) []byte {
 	dst = append(dst, '"')
 	dst = append(dst, t...)
 	return append(dst, '"')
+}
+
+// CanBeNulled reports whether the connector may null a value of the column
+// even when the column is NOT NULL: DATE, DATETIME and TIMESTAMP hold zero
+// dates ('0000-00-00') that no JSON date can express. Their schema always
+// allows null.
+func (c *Column) CanBeNulled() bool {
+	switch c.Kind {
+	case KindDate, KindDatetime, KindTimestamp:
+		return true
+	}
+	return false
 }

@@ -193,8 +193,8 @@ func (decimalEncoder) AppendJSON(dst, text []byte) ([]byte, bool) {
 	return dst, true
 }
 
-// floatEncoder writes DOUBLE as the server printed it when that is a valid
-// JSON number, and FLOAT (read widened to DOUBLE) as the shortest decimal
+// floatEncoder writes DOUBLE as the server printed it when that is a plain
+// decimal, reformats exponent forms (servers differ: 1e308, 1e+308), and FLOAT (read widened to DOUBLE) as the shortest decimal
 // that round-trips its single-precision value.
 type floatEncoder struct{ bits int }
 
@@ -202,7 +202,7 @@ func (e floatEncoder) AppendJSON(dst, text []byte) ([]byte, bool) {
 	if text == nil {
 		return append(dst, null...), true
 	}
-	if e.bits == 64 && isJSONNumber(text) {
+	if e.bits == 64 && isJSONNumber(text) && !hasExponent(text) {
 		return append(dst, text...), true
 	}
 	f, err := strconv.ParseFloat(string(text), 64) // no allocation: the conversion does not escape
@@ -227,6 +227,15 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 		return strconv.AppendFloat(dst, f, 'f', -1, bits)
 	}
 	return strconv.AppendFloat(dst, f, 'e', -1, bits)
+}
+
+func hasExponent(b []byte) bool {
+	for _, c := range b {
+		if c == 'e' || c == 'E' {
+			return true
+		}
+	}
+	return false
 }
 
 // isJSONNumber reports whether b matches the JSON number grammar.
