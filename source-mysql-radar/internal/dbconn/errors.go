@@ -96,7 +96,7 @@ func classifyServer(err error, me *mysql.MySQLError, cfg *config.Config) error {
 	case erHostNotPrivileged, erHostBlocked:
 		return protocol.ConfigError(err, "the server does not accept connections for user %q from this host: grant access from this host (or unblock it with FLUSH HOSTS)", cfg.Username)
 	case erDBAccessDenied:
-		return protocol.ConfigError(err, "user %q has no access to database %q: grant it SELECT on the database", cfg.Username, cfg.Database)
+		return protocol.ConfigError(err, "database %q does not exist or user %q has no access to it: check `database`, and grant the user SELECT on it", cfg.Database, cfg.Username)
 	case erBadDB:
 		return protocol.ConfigError(err, "database %q does not exist on the server: check `database`", cfg.Database)
 	case erSecureTransport, erSecureTransportMaria:
