@@ -101,7 +101,7 @@ func (v *Validator) ValidateLine(line []byte) (*protocol.Message, error) {
 	if dec.More() {
 		return nil, errors.New("more than one JSON value on the line")
 	}
-	if err := v.message.Validate(doc); err != nil {
+	if err := v.message.Validate(withResetsAsEmpty(doc)); err != nil {
 		return nil, fmt.Errorf("does not match the AirbyteMessage schema: %#v", err)
 	}
 	obj, ok := doc.(map[string]any)
@@ -162,6 +162,34 @@ func (v *Validator) ValidateLine(line []byte) (*protocol.Message, error) {
 		}
 	}
 	return &m, nil
+}
+
+// withResetsAsEmpty returns doc with every null stream_state of a STATE
+// replaced by {} for schema validation. The schema types stream_state as an
+// object, but the platform itself sends null to reset a stream (clear jobs),
+// and a destination must echo that state unchanged.
+func withResetsAsEmpty(doc any) any {
+	obj, _ := doc.(map[string]any)
+	st, _ := obj["state"].(map[string]any)
+	if obj["type"] != string(protocol.TypeState) || st == nil {
+		return doc
+	}
+	fix := func(ss any) {
+		if m, ok := ss.(map[string]any); ok {
+			if v, present := m["stream_state"]; present && v == nil {
+				m["stream_state"] = map[string]any{}
+			}
+		}
+	}
+	fix(st["stream"])
+	if g, ok := st["global"].(map[string]any); ok {
+		if arr, ok := g["stream_states"].([]any); ok {
+			for _, ss := range arr {
+				fix(ss)
+			}
+		}
+	}
+	return doc
 }
 
 // ValidateConfiguredCatalog checks a configured catalog document.
