@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -179,3 +180,5 @@ func readSource(t testing.TB, srv *s3test.Server, keys []string) string {
 	}
 	return "read_parquet(" + s3test.FileList(paths) + ")"
 }
+
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
