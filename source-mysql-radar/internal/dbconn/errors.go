@@ -92,6 +92,11 @@ func Classify(err error, cfg *config.Config, timeout time.Duration) error {
 func classifyServer(err error, me *mysql.MySQLError, cfg *config.Config) error {
 	switch me.Number {
 	case erAccessDenied:
+		if cfg.TLS.Mode == config.TLSDisabled {
+			// MariaDB answers 1045 also when the account or the server
+			// (require_secure_transport) demands TLS.
+			return protocol.ConfigError(err, "access denied for user %q: check `username` and `password`, and that the user may connect from this host; TLS is disabled, so if the server or the account requires TLS, set `ssl` to true and `ssl_mode` to preferred or stricter", cfg.Username)
+		}
 		return protocol.ConfigError(err, "access denied for user %q: check `username` and `password`, and that the user may connect from this host", cfg.Username)
 	case erHostNotPrivileged, erHostBlocked:
 		return protocol.ConfigError(err, "the server does not accept connections for user %q from this host: grant access from this host (or unblock it with FLUSH HOSTS)", cfg.Username)

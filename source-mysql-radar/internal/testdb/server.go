@@ -71,7 +71,7 @@ func StartServer(t testing.TB, args ...string) *Server {
 	base := []string{"--no-defaults", "--datadir=" + data, "--socket=" + filepath.Join(dir, "sock"),
 		"--port=" + strconv.Itoa(port), "--bind-address=127.0.0.1", "--log-error=" + filepath.Join(dir, "err.log"),
 		"--pid-file=" + filepath.Join(dir, "pid"), "--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M",
-		"--skip-name-resolve"}
+	}
 	s.cmd = exec.Command(bin, append(append(base, user...), args...)...)
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
