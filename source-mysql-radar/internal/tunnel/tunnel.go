@@ -140,7 +140,10 @@ func (t *Tunnel) DialContext(ctx context.Context, network, addr string) (net.Con
 			return conn, nil
 		}
 		var oc *ssh.OpenChannelError
-		if errors.As(err, &oc) || attempt > 0 || ctx.Err() != nil {
+		if errors.As(err, &oc) {
+			return nil, protocol.ConfigError(err, "the SSH jump server %s cannot reach MySQL at %s (%s): check `host` and `port` as seen from the jump server", t.addr(), addr, oc.Message)
+		}
+		if attempt > 0 || ctx.Err() != nil {
 			return nil, fmt.Errorf("open tunnel to %s through %s: %w", addr, t.addr(), err)
 		}
 		t.drop(c) // the SSH connection itself broke: reconnect once
