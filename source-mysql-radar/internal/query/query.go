@@ -6,7 +6,11 @@ package query
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/column"
@@ -95,7 +99,13 @@ func AfterArgs(key []*column.Column, values [][]byte) ([]any, error) {
 // Scan runs a query and calls fn with each row's values in text form (nil
 // for NULL). The values are valid only until fn returns. It returns the
 // number of rows read; an error from fn stops the scan and is returned.
+//
+// On a *sql.Conn the rows are read from the driver directly (see scanRaw);
+// otherwise through database/sql.
 func Scan(ctx context.Context, q Querier, query string, args []any, ncols int, fn func(values [][]byte) error) (int64, error) {
+	if rc, ok := q.(rawConn); ok {
+		return scanRaw(ctx, rc, query, args, ncols, fn)
+	}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, err
@@ -140,4 +150,82 @@ func Value(ctx context.Context, q Querier, query string, args ...any) ([]byte, e
 		return nil
 	})
 	return out, err
+}
+
+// rawConn is a connection whose driver connection can be used directly
+// (*sql.Conn).
+type rawConn interface {
+	Raw(f func(driverConn any) error) error
+}
+
+// scanRaw reads rows from the driver connection without database/sql's
+// per-row conversion layer. go-sql-driver hands text-protocol values over
+// as []byte, except integers and floating point numbers, which it parses;
+// those are printed back into per-column buffers (the same text the
+// RawBytes conversion of database/sql produces), so the encoders always
+// see text-protocol bytes.
+func scanRaw(ctx context.Context, rc rawConn, query string, args []any, ncols int, fn func(values [][]byte) error) (int64, error) {
+	var n int64
+	err := rc.Raw(func(dc any) error {
+		qc, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return errors.New("the driver connection cannot run queries")
+		}
+		named := make([]driver.NamedValue, len(args))
+		for i, a := range args {
+			named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		}
+		rows, err := qc.QueryContext(ctx, query, named)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if got := len(rows.Columns()); got != ncols {
+			return fmt.Errorf("query returned %d columns, want %d", got, ncols)
+		}
+		dest := make([]driver.Value, ncols)
+		values := make([][]byte, ncols)
+		scratch := make([][]byte, ncols)
+		for {
+			if err := rows.Next(dest); err != nil {
+				if err == io.EOF {
+					return rows.Close()
+				}
+				return err
+			}
+			for i, v := range dest {
+				switch x := v.(type) {
+				case nil:
+					values[i] = nil
+				case []byte:
+					values[i] = x
+				case int64:
+					scratch[i] = strconv.AppendInt(scratch[i][:0], x, 10)
+					values[i] = scratch[i]
+				case uint64:
+					scratch[i] = strconv.AppendUint(scratch[i][:0], x, 10)
+					values[i] = scratch[i]
+				case float64:
+					scratch[i] = strconv.AppendFloat(scratch[i][:0], x, 'g', -1, 64)
+					values[i] = scratch[i]
+				case float32:
+					scratch[i] = strconv.AppendFloat(scratch[i][:0], float64(x), 'g', -1, 32)
+					values[i] = scratch[i]
+				case string:
+					scratch[i] = append(scratch[i][:0], x...)
+					values[i] = scratch[i]
+				default:
+					return fmt.Errorf("column %d: unexpected driver value of type %T", i+1, v)
+				}
+			}
+			if err := fn(values); err != nil {
+				return err
+			}
+			n++
+			if n&1023 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+	})
+	return n, err
 }

@@ -13,7 +13,6 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/cognitivo/radar-connectors/protocol/jsonx"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/column"
 )
 
@@ -64,7 +63,7 @@ func (stringEncoder) AppendJSON(dst, text []byte) ([]byte, bool) {
 	if text == nil {
 		return append(dst, null...), true
 	}
-	return jsonx.AppendBytesString(dst, text), true
+	return appendJSONString(dst, text), true
 }
 
 type binaryEncoder struct{}
