@@ -226,6 +226,7 @@ func (s *Sync) Run(ctx context.Context) (*SyncResult, error) {
 	bw := bufio.NewWriterSize(dstIn, 1<<20)
 	br := bufio.NewReaderSize(srcOut, 1<<20)
 	var nextID int64
+	records := newRecordParser()
 	sinceStream := map[string]int64{}
 	var sinceAll int64
 	writeErr := error(nil)
@@ -255,7 +256,7 @@ func (s *Sync) Run(ctx context.Context) (*SyncResult, error) {
 			}
 			switch typ {
 			case protocol.TypeRecord:
-				stream, data, ok := recordStream(line)
+				stream, data, ok := records.parse(line)
 				if !ok {
 					problem("source line %d: unreadable RECORD", n)
 					break
@@ -364,14 +365,45 @@ func peekType(line []byte) protocol.Type {
 	return env.Type
 }
 
-func recordStream(line []byte) (string, json.RawMessage, bool) {
-	r := protocol.NewReader(bytes.NewReader(line))
-	e, err := r.Next()
+// recordParser reads RECORD lines with one protocol.Reader for the whole
+// sync (a Reader per line would allocate its 1 MiB buffer per record).
+type recordParser struct {
+	in lineInput
+	r  *protocol.Reader
+}
+
+func newRecordParser() *recordParser {
+	p := &recordParser{}
+	p.r = protocol.NewReader(&p.in)
+	return p
+}
+
+// parse returns a RECORD's stream ("namespace.name") and data; data is
+// valid until the next call.
+func (p *recordParser) parse(line []byte) (string, json.RawMessage, bool) {
+	p.in.b = append(append(p.in.b[:0], line...), '\n')
+	p.in.off = 0
+	e, err := p.r.Next()
 	if err != nil || e.Type != protocol.TypeRecord {
 		return "", nil, false
 	}
 	d := protocol.StreamDescriptor{Name: string(e.Record.Stream), Namespace: string(e.Record.Namespace)}
 	return d.String(), e.Record.Data, true
+}
+
+// lineInput is an io.Reader over one line at a time.
+type lineInput struct {
+	b   []byte
+	off int
+}
+
+func (l *lineInput) Read(b []byte) (int, error) {
+	if l.off >= len(l.b) {
+		return 0, io.EOF
+	}
+	n := copy(b, l.b[l.off:])
+	l.off += n
+	return n, nil
 }
 
 // withID inserts the platform's integer "id" into a STATE message.
