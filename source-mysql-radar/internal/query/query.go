@@ -159,11 +159,15 @@ type rawConn interface {
 }
 
 // scanRaw reads rows from the driver connection without database/sql's
-// per-row conversion layer. go-sql-driver hands text-protocol values over
-// as []byte, except integers and floating point numbers, which it parses;
-// those are printed back into per-column buffers (the same text the
-// RawBytes conversion of database/sql produces), so the encoders always
-// see text-protocol bytes.
+// per-row conversion layer, in two stages: a goroutine reads rows from the
+// driver and copies their values into batches, while the caller's goroutine
+// hands each row of a filled batch to fn. Reading the wire and encoding
+// records so use two cores; memory stays bounded by the batches in flight.
+//
+// go-sql-driver hands text-protocol values over as []byte, except integers
+// and floating point numbers, which it parses; those are printed back (the
+// same text database/sql's RawBytes conversion produces), so fn always
+// sees text-protocol bytes.
 func scanRaw(ctx context.Context, rc rawConn, query string, args []any, ncols int, fn func(values [][]byte) error) (int64, error) {
 	var n int64
 	err := rc.Raw(func(dc any) error {
@@ -179,53 +183,175 @@ func scanRaw(ctx context.Context, rc rawConn, query string, args []any, ncols in
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
 		if got := len(rows.Columns()); got != ncols {
+			rows.Close()
 			return fmt.Errorf("query returned %d columns, want %d", got, ncols)
 		}
-		dest := make([]driver.Value, ncols)
-		values := make([][]byte, ncols)
-		scratch := make([][]byte, ncols)
-		for {
-			if err := rows.Next(dest); err != nil {
-				if err == io.EOF {
-					return rows.Close()
-				}
-				return err
-			}
-			for i, v := range dest {
-				switch x := v.(type) {
-				case nil:
-					values[i] = nil
-				case []byte:
-					values[i] = x
-				case int64:
-					scratch[i] = strconv.AppendInt(scratch[i][:0], x, 10)
-					values[i] = scratch[i]
-				case uint64:
-					scratch[i] = strconv.AppendUint(scratch[i][:0], x, 10)
-					values[i] = scratch[i]
-				case float64:
-					scratch[i] = strconv.AppendFloat(scratch[i][:0], x, 'g', -1, 64)
-					values[i] = scratch[i]
-				case float32:
-					scratch[i] = strconv.AppendFloat(scratch[i][:0], float64(x), 'g', -1, 32)
-					values[i] = scratch[i]
-				case string:
-					scratch[i] = append(scratch[i][:0], x...)
-					values[i] = scratch[i]
-				default:
-					return fmt.Errorf("column %d: unexpected driver value of type %T", i+1, v)
-				}
-			}
-			if err := fn(values); err != nil {
-				return err
-			}
-			n++
-			if n&1023 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-		}
+		p := newPipeline(ncols)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			p.produce(ctx, rows)
+		}()
+		n, err = p.consume(fn)
+		p.stop()
+		<-done
+		return err
 	})
 	return n, err
+}
+
+// Batches: a batch is handed over when it holds batchRows rows or
+// batchBytes bytes of values; batchesInFlight bound the memory in use.
+const (
+	batchRows       = 256
+	batchBytes      = 256 << 10
+	batchesInFlight = 4
+)
+
+// rowBatch holds the values of up to batchRows rows: cell j of row r spans
+// data[ends[r*ncols+j-1]:ends[r*ncols+j]]; null marks SQL NULLs.
+type rowBatch struct {
+	data []byte
+	ends []int
+	null []bool
+	rows int
+	err  error // the read error after the last row, if any
+	last bool  // no batch follows
+}
+
+type pipeline struct {
+	ncols int
+	free  chan *rowBatch
+	full  chan *rowBatch
+	quit  chan struct{}
+}
+
+func newPipeline(ncols int) *pipeline {
+	p := &pipeline{ncols: ncols, free: make(chan *rowBatch, batchesInFlight), full: make(chan *rowBatch, batchesInFlight), quit: make(chan struct{})}
+	for range batchesInFlight {
+		p.free <- &rowBatch{data: make([]byte, 0, batchBytes+4096), ends: make([]int, 0, batchRows*ncols), null: make([]bool, 0, batchRows*ncols)}
+	}
+	return p
+}
+
+// stop tells the producer to finish early (the consumer failed).
+func (p *pipeline) stop() {
+	select {
+	case <-p.quit:
+	default:
+		close(p.quit)
+	}
+}
+
+// produce reads rows into batches until the result ends, fails, or stop.
+func (p *pipeline) produce(ctx context.Context, rows driver.Rows) {
+	defer rows.Close()
+	dest := make([]driver.Value, p.ncols)
+	var b *rowBatch
+	get := func() bool {
+		select {
+		case b = <-p.free:
+			b.data, b.ends, b.null, b.rows, b.err, b.last = b.data[:0], b.ends[:0], b.null[:0], 0, nil, false
+			return true
+		case <-p.quit:
+			return false
+		}
+	}
+	send := func() bool {
+		select {
+		case p.full <- b:
+			return true
+		case <-p.quit:
+			return false
+		}
+	}
+	if !get() {
+		return
+	}
+	var count int64
+	for {
+		err := rows.Next(dest)
+		if err == nil && count&1023 == 0 {
+			err = ctx.Err()
+		}
+		if err != nil {
+			if err != io.EOF {
+				b.err = err
+			}
+			b.last = true
+			send()
+			return
+		}
+		count++
+		if err := b.add(dest); err != nil {
+			b.err, b.last = err, true
+			send()
+			return
+		}
+		if b.rows == batchRows || len(b.data) >= batchBytes {
+			if !send() || !get() {
+				return
+			}
+		}
+	}
+}
+
+// add appends one row's values, printing parsed numbers back as text.
+func (b *rowBatch) add(dest []driver.Value) error {
+	for i, v := range dest {
+		isNull := false
+		switch x := v.(type) {
+		case nil:
+			isNull = true
+		case []byte:
+			b.data = append(b.data, x...)
+		case int64:
+			b.data = strconv.AppendInt(b.data, x, 10)
+		case uint64:
+			b.data = strconv.AppendUint(b.data, x, 10)
+		case float64:
+			b.data = strconv.AppendFloat(b.data, x, 'g', -1, 64)
+		case float32:
+			b.data = strconv.AppendFloat(b.data, float64(x), 'g', -1, 32)
+		case string:
+			b.data = append(b.data, x...)
+		default:
+			return fmt.Errorf("column %d: unexpected driver value of type %T", i+1, v)
+		}
+		b.ends = append(b.ends, len(b.data))
+		b.null = append(b.null, isNull)
+	}
+	b.rows++
+	return nil
+}
+
+// consume calls fn for every row of every batch, in order.
+func (p *pipeline) consume(fn func(values [][]byte) error) (int64, error) {
+	values := make([][]byte, p.ncols)
+	var n int64
+	for b := range p.full {
+		start := 0
+		for r := 0; r < b.rows; r++ {
+			for j := 0; j < p.ncols; j++ {
+				k := r*p.ncols + j
+				end := b.ends[k]
+				if b.null[k] {
+					values[j] = nil
+				} else {
+					values[j] = b.data[start:end:end]
+				}
+				start = end
+			}
+			if err := fn(values); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if b.last {
+			return n, b.err
+		}
+		p.free <- b
+	}
+	return n, nil
 }
