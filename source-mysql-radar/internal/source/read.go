@@ -19,7 +19,8 @@ import (
 
 // Read reads the configured streams one after another. Every stream gets
 // STARTED, one ESTIMATE, RUNNING and COMPLETE (INCOMPLETE on failure), and
-// at least one STATE. The first stream that fails stops the read.
+// at least one STATE. The first stream that fails stops the read; it and the
+// streams not read yet are reported INCOMPLETE.
 func (s *Source) Read(ctx context.Context, env *airbytecli.Env, raw json.RawMessage, cat *protocol.ConfiguredCatalog, st *protocol.InputState) error {
 	if os.Getenv("GOGC") == "" {
 		// The driver allocates a small header per cell; with a live heap of
@@ -43,8 +44,14 @@ func (s *Source) Read(ctx context.Context, env *airbytecli.Env, raw json.RawMess
 		return err
 	}
 	r := &reader{src: s, db: db, cfg: db.Config, w: env.Out, log: env.Log, warned: map[string]bool{}}
-	for _, p := range plans {
+	for i, p := range plans {
 		if err := r.readStream(ctx, p); err != nil {
+			if !isOutputError(err) {
+				// The streams that were not read are incomplete too.
+				for _, rest := range plans[i+1:] {
+					_ = r.w.StreamStatus(rest.desc, protocol.StreamIncomplete)
+				}
+			}
 			return protocol.WithStream(err, p.desc)
 		}
 	}

@@ -170,19 +170,22 @@ func TestRetryResumesAfterLostConnection(t *testing.T) {
 		proxy.cutAfter.Store(100_000)
 		proxy.refuseAfterCut.Store(true)
 		defer func() { proxy.refuseAfterCut.Store(false); proxy.refuseNew.Store(false) }()
-		r := runInProcess(t, "read", cfg, catalogFor(t, disc, map[string]string{"t": "full_refresh"}, nil), nil)
+		cat := catalogFor(t, disc, map[string]string{"t": "full_refresh", "nokey": "full_refresh"}, nil)
+		streams := cat["streams"].([]any)
+		streams[0], streams[1] = streams[1], streams[0] // t first: nokey is never started
+		r := runInProcess(t, "read", cfg, cat, nil)
 		te := r.traceError()
 		if r.code != 1 || te == nil || te.FailureType != protocol.FailureTransient || !strings.Contains(te.Message, "failed 4 times") {
 			t.Fatalf("exit %d, trace %+v\n%s", r.code, te, r.stdout)
 		}
-		var last protocol.StreamStatus
+		last := map[string]protocol.StreamStatus{}
 		for _, m := range r.msgs {
 			if m.Type == protocol.TypeTrace && m.Trace.Type == protocol.TraceStreamStatus {
-				last = m.Trace.StreamStatus.Status
+				last[m.Trace.StreamStatus.StreamDescriptor.Name] = m.Trace.StreamStatus.Status
 			}
 		}
-		if last != protocol.StreamIncomplete {
-			t.Errorf("last stream status %s, want INCOMPLETE", last)
+		if last["t"] != protocol.StreamIncomplete || last["nokey"] != protocol.StreamIncomplete {
+			t.Errorf("last stream statuses %v, want INCOMPLETE for both streams", last)
 		}
 		if te.StreamDescriptor == nil || te.StreamDescriptor.Name != "t" {
 			t.Errorf("trace error without the stream: %+v", te.StreamDescriptor)
