@@ -37,9 +37,9 @@ const (
 // Defaults of this connector's own settings.
 const (
 	DefaultPartSizeMB        = 10 // Airbyte's part size; 10 MiB x 10,000 parts = 97 GiB per object
-	DefaultUploadConcurrency = 3
+	DefaultUploadConcurrency = 2
 	DefaultFileSizeMB        = 256
-	DefaultBufferMemoryMB    = 64
+	DefaultBufferMemoryMB    = 48
 	DefaultMaxAckDelay       = 15 * time.Minute
 	DefaultIdleStreamClose   = time.Minute
 	DefaultBlockSizeMB       = 128

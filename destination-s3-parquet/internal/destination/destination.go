@@ -8,6 +8,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"runtime/debug"
+	"runtime/pprof"
 
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/config"
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/s3sink"
@@ -59,5 +62,27 @@ func (d *Destination) Write(ctx context.Context, env *airbytecli.Env, raw json.R
 	if err != nil {
 		return err
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Keep the heap near what the buffers need instead of letting it
+		// grow to twice the live data between collections.
+		debug.SetMemoryLimit(memoryLimit(cfg))
+	}
+	if path := os.Getenv("RADAR_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	return w.run(ctx, env.Stdin)
+}
+
+// runtimeOverhead is the memory of everything but the buffers: code, the
+// S3 client, stdin and stdout buffers, goroutine stacks.
+const runtimeOverhead = 40 << 20
+
+// memoryLimit is the soft limit given to the Go runtime: the buffer budget,
+// the parts in flight and the runtime's own overhead.
+func memoryLimit(cfg *config.Config) int64 {
+	return cfg.BufferMemory() + int64(cfg.UploadConcurrency)*int64(cfg.PartSize()) + runtimeOverhead
 }

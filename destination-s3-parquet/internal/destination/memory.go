@@ -15,8 +15,8 @@ type countingAllocator struct {
 	global *atomic.Int64
 }
 
-func newCountingAllocator(global *atomic.Int64) *countingAllocator {
-	return &countingAllocator{mem: memory.DefaultAllocator, global: global}
+func newCountingAllocator(mem memory.Allocator, global *atomic.Int64) *countingAllocator {
+	return &countingAllocator{mem: mem, global: global}
 }
 
 func (a *countingAllocator) Allocate(size int) []byte {

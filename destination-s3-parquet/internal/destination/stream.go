@@ -14,10 +14,6 @@ import (
 	"github.com/cognitivo/radar-connectors/protocol"
 )
 
-// maxBatchRows bounds the rows converted into Arrow before they are handed
-// to the Parquet writer.
-const maxBatchRows = 16384
-
 // stream is one configured stream of the sync.
 type stream struct {
 	w          *syncWriter
@@ -56,7 +52,7 @@ func newStream(w *syncWriter, cs *protocol.ConfiguredStream, schema *arrowschema
 	d := cs.Descriptor()
 	s := &stream{
 		w: w, cs: cs, desc: d, nameB: []byte(d.Name), nsB: []byte(d.Namespace), schema: schema,
-		mem: newCountingAllocator(&w.memTotal), bad: map[string]int64{},
+		mem: newCountingAllocator(w.pool, &w.memTotal), bad: map[string]int64{},
 	}
 	if cs.GenerationID != nil {
 		s.generation = *cs.GenerationID
@@ -101,18 +97,13 @@ func (s *stream) append(rv *protocol.RecordView, seq int64) error {
 	s.sinceState++
 	s.lastSeq = seq
 	s.endedWithState = false
-	if s.rec.Rows() >= maxBatchRows || s.rec.Bytes() >= s.w.batchBytes() {
-		return s.flushBatch()
+	if s.mem.Bytes() >= s.w.rowGroupMax {
+		return s.flushRowGroup()
+	}
+	if seq&255 == 0 {
+		return s.w.checkMemory()
 	}
 	return nil
-}
-
-// batchBytes is the JSON size of a batch: small enough that every open
-// stream's batch fits in a slice of the budget.
-func (w *syncWriter) batchBytes() int64 {
-	open := int64(len(w.files))
-	b := w.budget / (8 * max(open, 1))
-	return max(64<<10, min(b, 4<<20))
 }
 
 func (s *stream) openFile(seq int64) error {
@@ -124,16 +115,9 @@ func (s *stream) openFile(seq int64) error {
 	key := alloc.Next()
 	meta := map[string]string{s3sink.GenerationMetadataKey: strconv.FormatInt(s.generation, 10)}
 	up := w.client.NewUpload(w.ctx, key, meta, w.onUploadDone)
-	opts := w.pqOpts
-	opts.Mem = s.mem
-	opts.RootName = arrowschema.SanitizeName(s.desc.Name)
-	pw, err := parquetfile.New(s.schema.Schema, up, opts)
-	if err != nil {
-		up.Abort()
-		return protocol.SystemError(err, "cannot start a Parquet file")
-	}
-	f := &file{stream: s, upload: up, pw: pw, firstSeq: seq}
+	f := &file{stream: s, upload: up, firstSeq: seq}
 	w.files[f] = struct{}{}
+	w.openFiles++
 	s.file = f
 	s.activeAt = time.Now()
 	s.seenSeq = s.lastSeq
@@ -153,62 +137,67 @@ func (w *syncWriter) allocatorFor(path string) (*objectkey.Allocator, error) {
 	return a, nil
 }
 
-// flushBatch writes the converted rows into the file's row group and
-// completes the file once it reaches the target size.
-func (s *stream) flushBatch() error {
-	if err := s.writeBatch(); err != nil {
+// flushRowGroup writes the converted rows as one row group and completes
+// the file once it reaches the target size.
+func (s *stream) flushRowGroup() error {
+	if err := s.writeRowGroup(); err != nil {
 		return err
 	}
-	f := s.file
-	if f.upload.Written()+f.pw.RowGroupBytes() >= s.w.cfg.FileSize() {
-		if err := s.closeFile("target size"); err != nil {
-			return err
-		}
+	if s.file.upload.Written() >= s.w.cfg.FileSize() {
+		return s.closeFile("target size")
 	}
-	return s.w.checkMemory()
+	return nil
 }
 
-func (s *stream) writeBatch() error {
+// writeRowGroup encodes the rows held in Arrow as one Parquet row group
+// into the file's upload; the Arrow memory is released.
+func (s *stream) writeRowGroup() error {
 	if s.rec.Rows() == 0 {
 		return nil
 	}
 	rec := s.rec.NewRecordBatch()
 	defer rec.Release()
+	if s.file.pw == nil {
+		// The Parquet writer starts with the first row group, whose values
+		// decide which columns get a dictionary.
+		opts := s.w.pqOpts
+		opts.Mem = s.w.pool
+		opts.RootName = arrowschema.SanitizeName(s.desc.Name)
+		if opts.Dictionary {
+			opts.NoDictionary = parquetfile.HighCardinalityColumns(rec)
+		}
+		pw, err := parquetfile.New(s.schema.Schema, s.file.upload, opts)
+		if err != nil {
+			return protocol.SystemError(err, "cannot start a Parquet file")
+		}
+		s.file.pw = pw
+	}
 	if err := s.file.pw.Write(rec); err != nil {
 		return s.uploadError(err)
 	}
 	return nil
 }
 
-// uploadError prefers the upload's own error (the cause) over the
-// writer's report of it.
+// uploadError reports a failed write into the file's upload.
 func (s *stream) uploadError(err error) error {
 	return protocol.TransientError(err, "cannot write %s", s.file.upload.Key())
 }
 
-func (s *stream) cutRowGroup() error {
-	if err := s.writeBatch(); err != nil {
-		return err
-	}
-	if err := s.file.pw.CutRowGroup(); err != nil {
-		return s.uploadError(err)
-	}
-	return nil
-}
-
-// closeFile writes the footer and lets the upload complete in the background.
+// closeFile writes the last row group and the footer and lets the upload
+// complete in the background.
 func (s *stream) closeFile(reason string) error {
 	f := s.file
 	if f == nil {
 		return nil
 	}
-	if err := s.writeBatch(); err != nil {
+	if err := s.writeRowGroup(); err != nil {
 		return err
 	}
 	if err := f.pw.Close(); err != nil {
 		return s.uploadError(err)
 	}
 	s.file = nil
+	s.w.openFiles--
 	s.w.log.Debug(fmt.Sprintf("stream %s: completing %s (%d records, %d bytes, %s)", s.desc, f.upload.Key(), f.rows, f.upload.Written(), reason))
 	f.upload.Finish()
 	return nil
@@ -216,16 +205,22 @@ func (s *stream) closeFile(reason string) error {
 
 // abort drops the open file; its upload is aborted with the others.
 func (s *stream) abort() {
-	s.file = nil
+	if s.file != nil {
+		s.file = nil
+		s.w.openFiles--
+	}
 }
 
-// memBytes is the memory the stream holds.
+// arrowBytes is the memory of the rows converted to Arrow, not yet encoded.
+func (s *stream) arrowBytes() int64 { return s.mem.Bytes() }
+
+// memBytes is the memory the stream holds: its rows in Arrow and the
+// encoded file data not yet sent.
 func (s *stream) memBytes() int64 {
-	b := s.mem.Bytes()
-	if s.file != nil {
-		b += s.file.upload.Buffered()
+	if s.file == nil {
+		return s.arrowBytes()
 	}
-	return b
+	return s.arrowBytes() + s.file.upload.Buffered()
 }
 
 // overwriteWanted reports whether older data of the stream is to be removed.

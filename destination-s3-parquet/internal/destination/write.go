@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -54,9 +55,13 @@ type syncWriter struct {
 	fatal    error
 	statuses bool // the input carried STREAM_STATUS traces
 
+	pool        *poolAllocator
 	memTotal    atomic.Int64
 	budget      int64
 	rowGroupMax int64
+	openFiles   int
+	budgetCuts  int // row groups cut for the memory budget
+	budgetFiles int // files completed early for the memory budget
 
 	doneMu    sync.Mutex
 	completed []*s3sink.Upload
@@ -86,11 +91,12 @@ func newSyncWriter(ctx context.Context, cfg *config.Config, cat *protocol.Config
 		files: map[*file]struct{}{}, wake: make(chan struct{}, 1),
 		budget: cfg.BufferMemory(),
 	}
+	w.pool = newPoolAllocator(w.budget / 8)
 	w.rowGroupMax = min(cfg.RowGroupSize(), w.budget/2)
 	w.pqOpts = parquetfile.Options{
 		Codec: codec, PageSize: int64(cfg.Format.PageSizeKB) << 10, DictPageSize: int64(cfg.Format.DictionaryPageSizeKB) << 10,
-		Dictionary: *cfg.Format.DictionaryEncoding, RowGroupTarget: w.rowGroupMax,
-		CreatedBy: "radar destination-s3-parquet version " + version,
+		Dictionary: *cfg.Format.DictionaryEncoding,
+		CreatedBy:  "radar destination-s3-parquet version " + version,
 	}
 	syncID, syncIDText := syncIDOf(cat)
 	w.tmpl = &objectkey.Template{
@@ -160,6 +166,7 @@ func (w *syncWriter) run(ctx context.Context, stdin io.Reader) error {
 	go func() {
 		w.mu.Lock()
 		err := w.readAll(protocol.NewReader(&lockedReader{w: w, r: stdin}))
+		writeHeapProfile()
 		if err == nil {
 			err = w.finish()
 		} else {
@@ -437,9 +444,10 @@ func (w *syncWriter) onTick(now time.Time) error {
 	return w.ackReady()
 }
 
-// checkMemory enforces the buffer budget: it cuts row groups or completes
-// files of the streams holding the most memory until usage is back under
-// the budget.
+// checkMemory enforces the buffer budget: while the streams hold more than
+// it, the stream holding the most encodes its Arrow rows into a row group
+// (when they are most of its memory; encoded data is several times
+// smaller) or completes its file (when unsent file data is).
 func (w *syncWriter) checkMemory() error {
 	for i := 0; i < len(w.streams)*2 && w.memUsed() > w.budget; i++ {
 		var big *stream
@@ -455,12 +463,14 @@ func (w *syncWriter) checkMemory() error {
 		if big == nil {
 			return nil
 		}
-		if rg := big.file.pw.RowGroupBytes(); rg > bigBytes/2 && rg > int64(w.client.PartSize()) {
-			if err := big.cutRowGroup(); err != nil {
+		if big.arrowBytes() > bigBytes/2 {
+			w.budgetCuts++
+			if err := big.writeRowGroup(); err != nil {
 				return err
 			}
 			continue
 		}
+		w.budgetFiles++
 		if err := big.closeFile("memory budget"); err != nil {
 			return err
 		}
@@ -468,13 +478,11 @@ func (w *syncWriter) checkMemory() error {
 	return nil
 }
 
-// memUsed is the memory held by builders, row groups and unsent part data.
+// memUsed estimates the memory held by all streams.
 func (w *syncWriter) memUsed() int64 {
-	used := w.memTotal.Load()
+	var used int64
 	for _, s := range w.streams {
-		if s.file != nil {
-			used += s.file.upload.Buffered()
-		}
+		used += s.memBytes()
 	}
 	return used
 }
@@ -521,6 +529,9 @@ func (w *syncWriter) finish() error {
 	for _, s := range w.streams {
 		s.logSummary()
 	}
+	if w.budgetCuts+w.budgetFiles > 0 {
+		w.log.Info(fmt.Sprintf("buffer memory (buffer_memory_mb %d) was full: %d row groups written early and %d files completed early; a larger budget gives fewer, larger files and row groups", w.cfg.BufferMemoryMB, w.budgetCuts, w.budgetFiles))
+	}
 	return w.out.Flush()
 }
 
@@ -541,3 +552,16 @@ func (w *syncWriter) failAll() {
 }
 
 func newUUID() string { return uuid.NewString() }
+
+// writeHeapProfile writes a heap profile to $RADAR_HEAPPROFILE at the end
+// of the input, when the buffers are fullest (for tuning).
+func writeHeapProfile() {
+	path := os.Getenv("RADAR_HEAPPROFILE")
+	if path == "" {
+		return
+	}
+	if f, err := os.Create(path); err == nil {
+		_ = pprof.WriteHeapProfile(f)
+		f.Close()
+	}
+}

@@ -1,8 +1,8 @@
 // Package parquetfile writes Arrow record batches as one Parquet file into
 // an io.Writer with pqarrow: the configured codec, page and dictionary
-// settings, and row groups cut by size. Batches go into a buffered row group
-// (encoded and compressed as they arrive), so a row group costs memory in
-// its compressed size, not in Arrow's.
+// settings, one row group per batch. Each row group is encoded, compressed
+// and written out at once, so no column writer outlives a call and memory
+// is the Arrow batch plus the pages of one column chunk.
 package parquetfile
 
 import (
@@ -18,20 +18,21 @@ import (
 
 // Options are the Parquet writer settings.
 type Options struct {
-	Codec          compress.Compression
-	PageSize       int64
-	DictPageSize   int64
-	Dictionary     bool
-	RowGroupTarget int64 // bytes of encoded, compressed column data
-	CreatedBy      string
-	RootName       string
-	Mem            memory.Allocator
+	Codec        compress.Compression
+	PageSize     int64
+	DictPageSize int64
+	Dictionary   bool
+	CreatedBy    string
+	RootName     string
+	Mem          memory.Allocator
+	// NoDictionary lists columns written without a dictionary even when
+	// Dictionary is set (see HighCardinalityColumns).
+	NoDictionary []string
 }
 
 // Writer is one Parquet file being written.
 type Writer struct {
 	fw     *pqarrow.FileWriter
-	target int64
 	rows   int64
 	groups int
 }
@@ -43,52 +44,43 @@ func (n noClose) Write(p []byte) (int, error) { return n.w.Write(p) }
 
 // New starts a file with schema on w.
 func New(schema *arrow.Schema, w io.Writer, o Options) (*Writer, error) {
-	props := parquet.NewWriterProperties(
+	wp := []parquet.WriterProperty{
 		parquet.WithAllocator(o.Mem),
 		parquet.WithCompression(o.Codec),
 		parquet.WithDataPageSize(o.PageSize),
 		parquet.WithDictionaryDefault(o.Dictionary),
 		parquet.WithDictionaryPageSizeLimit(o.DictPageSize),
-		parquet.WithMaxRowGroupLength(1<<40),
+		parquet.WithMaxRowGroupLength(1 << 40),
 		parquet.WithCreatedBy(o.CreatedBy),
 		parquet.WithRootName(o.RootName),
 		parquet.WithStats(true),
-	)
+	}
+	if o.Dictionary {
+		for _, c := range o.NoDictionary {
+			wp = append(wp, parquet.WithDictionaryFor(c, false))
+		}
+	}
+	props := parquet.NewWriterProperties(wp...)
 	aprops := pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(o.Mem))
 	fw, err := pqarrow.NewFileWriter(schema, noClose{w}, props, aprops)
 	if err != nil {
 		return nil, fmt.Errorf("start parquet file: %w", err)
 	}
-	return &Writer{fw: fw, target: o.RowGroupTarget}, nil
+	return &Writer{fw: fw}, nil
 }
 
-// Write adds a batch to the current row group and starts a new row group
-// once the current one reaches the target size.
+// Write writes a batch as one row group.
 func (w *Writer) Write(rec arrow.RecordBatch) error {
-	if err := w.fw.WriteBuffered(rec); err != nil {
+	if err := w.fw.Write(rec); err != nil {
 		return fmt.Errorf("write parquet row group: %w", err)
 	}
 	w.rows += rec.NumRows()
-	if w.RowGroupBytes() >= w.target {
-		return w.CutRowGroup()
-	}
-	return nil
-}
-
-// RowGroupBytes returns the encoded bytes of the current row group.
-func (w *Writer) RowGroupBytes() int64 { return w.fw.RowGroupTotalBytesWritten() }
-
-// CutRowGroup writes the current row group out; the next batch starts a new one.
-func (w *Writer) CutRowGroup() error {
-	if n, _ := w.fw.RowGroupNumRows(); n == 0 {
-		return nil
-	}
-	if err := w.fw.NewBufferedRowGroupChecked(); err != nil {
-		return fmt.Errorf("write parquet row group: %w", err)
-	}
 	w.groups++
 	return nil
 }
+
+// RowGroups returns the number of row groups completed so far.
+func (w *Writer) RowGroups() int { return w.groups }
 
 // Rows returns the rows written.
 func (w *Writer) Rows() int64 { return w.rows }

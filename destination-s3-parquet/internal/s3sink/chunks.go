@@ -11,8 +11,8 @@ import (
 // 40 chunks.
 const chunkSize = 256 << 10
 
-// maxIdleChunks bounds the memory kept for reuse (16 MiB).
-const maxIdleChunks = 64
+// maxIdleChunks bounds the memory kept for reuse (8 MiB).
+const maxIdleChunks = 32
 
 // chunkPool recycles chunks so that parts do not churn the garbage collector.
 type chunkPool struct {

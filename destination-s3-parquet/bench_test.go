@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/s3test"
+)
+
+var benchFiles sync.Map
+
+// storeInput writes (once per run) n records spread round-robin over
+// streams streams, with a STATE per stream every 10,000 of its records.
+func storeInput(b *testing.B, n, streams int) (string, map[string]any) {
+	key := fmt.Sprint(n, "/", streams)
+	var cat []any
+	for s := 0; s < streams; s++ {
+		cat = append(cat, map[string]any{
+			"stream":    map[string]any{"name": streamName(s, streams), "namespace": "radar", "json_schema": json.RawMessage(s3test.StoreSchema), "supported_sync_modes": []string{"full_refresh"}},
+			"sync_mode": "full_refresh", "destination_sync_mode": "append",
+		})
+	}
+	catalog := map[string]any{"streams": cat}
+	if p, ok := benchFiles.Load(key); ok {
+		return p.(string), catalog
+	}
+	dir := os.Getenv("BENCH_CACHE")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, fmt.Sprintf("radar-store-%d-%d.jsonl", n, streams))
+	if _, err := os.Stat(path); err != nil {
+		f, err := os.Create(path + ".tmp")
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		rng := rand.New(rand.NewPCG(1, 2))
+		var line []byte
+		perStream := make([]int, streams)
+		for i := 0; i < n; i++ {
+			s := i % streams
+			line = s3test.AppendStoreRecord(line[:0], rng, streamName(s, streams), i)
+			w.Write(line)
+			perStream[s]++
+			if perStream[s]%10000 == 0 {
+				fmt.Fprintf(w, `{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"%s","namespace":"radar"},"stream_state":{"pk":%d}},"id":%d}}`+"\n", streamName(s, streams), i, i)
+			}
+		}
+		for s := 0; s < streams; s++ {
+			fmt.Fprintf(w, `{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"%s","namespace":"radar"},"stream_state":{"pk":"end"}},"id":%d}}`+"\n", streamName(s, streams), n+s)
+		}
+		if err := w.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+		if err := os.Rename(path+".tmp", path); err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchFiles.Store(key, path)
+	if os.Getenv("BENCH_CACHE") == "" {
+		b.Cleanup(func() { os.Remove(path) })
+	}
+	return path, catalog
+}
+
+func streamName(s, streams int) string {
+	if streams == 1 {
+		return "store"
+	}
+	return fmt.Sprintf("store_%02d", s)
+}
+
+// BenchmarkWrite runs the built binary on GOMAXPROCS=1 against an
+// in-process gofakes3, feeding a generated JSONL file on stdin, and
+// reports records/s, CPU ns per record and the child's peak RSS.
+//
+//	go test -run '^$' -bench BenchmarkWrite -benchtime 1x .
+func BenchmarkWrite(b *testing.B) {
+	n := 1_000_000
+	if v := os.Getenv("BENCH_RECORDS"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	for _, streams := range []int{1, 80} {
+		b.Run(fmt.Sprintf("store24/streams=%d", streams), func(b *testing.B) {
+			input, cat := storeInput(b, n, streams)
+			srv := s3test.Start(b)
+			cfgPath := filepath.Join(b.TempDir(), "config.json")
+			cfgJSON, _ := json.Marshal(srv.Config(map[string]any{"format": map[string]any{"format_type": "Parquet", "compression_codec": "SNAPPY"}}))
+			os.WriteFile(cfgPath, cfgJSON, 0o600)
+			catPath := filepath.Join(b.TempDir(), "catalog.json")
+			catJSON, _ := json.Marshal(cat)
+			os.WriteFile(catPath, catJSON, 0o600)
+			var wall, cpu time.Duration
+			var maxRSS int64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				f, err := os.Open(input)
+				if err != nil {
+					b.Fatal(err)
+				}
+				cmd := exec.Command(binary, "write", "--config", cfgPath, "--catalog", catPath)
+				cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+				cmd.Stdin = f
+				var out strings.Builder
+				cmd.Stdout = &out
+				start := time.Now()
+				err = cmd.Run()
+				wall += time.Since(start)
+				f.Close()
+				if err != nil {
+					b.Fatalf("write: %v\n%s", err, tail(out.String()))
+				}
+				ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+				cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+				maxRSS = max(maxRSS, ru.Maxrss*1024)
+				if got := strings.Count(out.String(), `"type":"STATE"`); got < streams {
+					b.Fatalf("%d states echoed", got)
+				}
+			}
+			b.StopTimer()
+			recs := float64(n) * float64(b.N)
+			b.ReportMetric(recs/wall.Seconds(), "records/s")
+			b.ReportMetric(float64(cpu.Nanoseconds())/recs, "cpu-ns/record")
+			b.ReportMetric(float64(maxRSS)/(1<<20), "peak-RSS-MB")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return s[len(s)-2000:]
+	}
+	return s
+}

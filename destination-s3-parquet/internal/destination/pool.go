@@ -1,0 +1,89 @@
+package destination
+
+import (
+	"math/bits"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// poolAllocator recycles Arrow buffers in power-of-two size classes. Arrow
+// builders and Parquet encoders allocate and free the same sizes for every
+// batch; reusing them spares the garbage collector most of its work. Reused
+// memory is zeroed, as Go's allocator would return it.
+type poolAllocator struct {
+	mu      sync.Mutex
+	free    [maxClass + 1][][]byte
+	idle    int64
+	maxIdle int64
+}
+
+const (
+	minClass = 6  // 64 B
+	maxClass = 24 // 16 MiB; larger buffers are not pooled
+)
+
+func newPoolAllocator(maxIdle int64) *poolAllocator { return &poolAllocator{maxIdle: maxIdle} }
+
+func classOf(size int) int {
+	if size <= 1<<minClass {
+		return minClass
+	}
+	return bits.Len(uint(size - 1))
+}
+
+func (p *poolAllocator) Allocate(size int) []byte {
+	c := classOf(size)
+	if c > maxClass {
+		return memory.DefaultAllocator.Allocate(size)
+	}
+	p.mu.Lock()
+	if n := len(p.free[c]); n > 0 {
+		b := p.free[c][n-1]
+		p.free[c] = p.free[c][:n-1]
+		p.idle -= int64(cap(b))
+		p.mu.Unlock()
+		b = b[:size]
+		clear(b)
+		return b
+	}
+	p.mu.Unlock()
+	return memory.DefaultAllocator.Allocate(1 << c)[:size]
+}
+
+func (p *poolAllocator) Reallocate(size int, b []byte) []byte {
+	if size <= cap(b) {
+		old := len(b)
+		b = b[:size]
+		if size > old {
+			clear(b[old:])
+		}
+		return b
+	}
+	nb := p.Allocate(size)
+	copy(nb, b)
+	p.Free(b)
+	return nb
+}
+
+func (p *poolAllocator) Free(b []byte) {
+	c := bits.Len(uint(cap(b))) - 1
+	if c < minClass || c > maxClass || cap(b) != 1<<c {
+		return // not one of ours: left to the garbage collector
+	}
+	p.mu.Lock()
+	if p.idle+int64(cap(b)) <= p.maxIdle {
+		p.free[c] = append(p.free[c], b[:0])
+		p.idle += int64(cap(b))
+	}
+	p.mu.Unlock()
+}
+
+// Idle returns the bytes kept for reuse.
+func (p *poolAllocator) Idle() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.idle
+}
+
+var _ memory.Allocator = (*poolAllocator)(nil)
