@@ -11,6 +11,7 @@ import (
 type RowEncoder struct {
 	names    []string
 	encoders []Encoder
+	kinds    []column.Kind
 	keys     [][]byte // `"name":` with a leading comma from the second field on
 	changes  []protocol.MetaChange
 }
@@ -29,6 +30,7 @@ func NewRowEncoder(cols []*column.Column) *RowEncoder {
 		r.keys = append(r.keys, k)
 		r.names = append(r.names, c.Name)
 		r.encoders = append(r.encoders, For(c))
+		r.kinds = append(r.kinds, c.Kind)
 	}
 	return r
 }
@@ -51,10 +53,22 @@ func (r *RowEncoder) AppendObject(dst []byte, values [][]byte) []byte {
 // comma. It resets Changes.
 func (r *RowEncoder) AppendFields(dst []byte, values [][]byte) []byte {
 	r.changes = r.changes[:0]
-	for i, enc := range r.encoders {
+	for i, k := range r.kinds {
 		dst = append(dst, r.keys[i]...)
-		var ok bool
-		dst, ok = enc.AppendJSON(dst, values[i])
+		v := values[i]
+		ok := true
+		// The common kinds are encoded without an interface call; the
+		// functions are the same ones the Encoders use.
+		switch {
+		case v == nil:
+			dst = append(dst, null...)
+		case k == column.KindString:
+			dst = appendJSONString(dst, v)
+		case k == column.KindInt:
+			dst, ok = integerEncoder{}.AppendJSON(dst, v)
+		default:
+			dst, ok = r.encoders[i].AppendJSON(dst, v)
+		}
 		if !ok {
 			r.changes = append(r.changes, protocol.MetaChange{
 				Field: r.names[i], Change: protocol.ChangeNulled, Reason: protocol.ReasonSourceSerializationError,
