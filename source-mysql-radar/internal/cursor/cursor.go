@@ -145,9 +145,7 @@ type Plan struct {
 	Database, Table string
 	Columns         []*column.Column
 	Cursor          *column.Column
-	CursorIndex     int
 	Key             []*column.Column
-	KeyIndex        []int
 }
 
 // Query returns the query and arguments reading rows after a position:

@@ -19,10 +19,8 @@ type Plan struct {
 	Database, Table string
 	// Columns are the selected columns; the key columns are among them.
 	Columns []*column.Column
-	// Key is the chunk key (empty: one pass) and KeyIndex the position of
-	// each key column in Columns.
-	Key      []*column.Column
-	KeyIndex []int
+	// Key is the chunk key (empty: one pass).
+	Key []*column.Column
 }
 
 // Chunked reports whether the table is read in key ranges.

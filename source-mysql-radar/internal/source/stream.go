@@ -162,7 +162,7 @@ func (s *streamRun) resumeKey(saved *state.Stream) {
 // readByKey reads the table in key chunks, with a STATE after each chunk.
 func (s *streamRun) readByKey(ctx context.Context) error {
 	p := s.p
-	plan := &snapshot.Plan{Database: s.r.cfg.Database, Table: p.table.Name, Columns: p.cols, Key: p.key, KeyIndex: p.keyIdx}
+	plan := &snapshot.Plan{Database: s.r.cfg.Database, Table: p.table.Name, Columns: p.cols, Key: p.key}
 	limit := s.r.cfg.ChunkSize
 	return s.retry(ctx, func() bool { return true }, func(ctx context.Context) error {
 		return s.r.inSnapshot(ctx, func(conn *sql.Conn) error {
@@ -241,7 +241,7 @@ func (s *streamRun) readOnePass(ctx context.Context) error {
 func (s *streamRun) readByCursor(ctx context.Context, from *state.Cursor) error {
 	p := s.p
 	db := s.r.cfg.Database
-	plan := &cursor.Plan{Database: db, Table: p.table.Name, Columns: p.cols, Cursor: p.cursor, CursorIndex: p.cursorIdx, Key: p.key, KeyIndex: p.keyIdx}
+	plan := &cursor.Plan{Database: db, Table: p.table.Name, Columns: p.cols, Cursor: p.cursor, Key: p.key}
 	var fromText []byte
 	inclusive := false
 	if from != nil && from.Value != nil {
@@ -254,7 +254,7 @@ func (s *streamRun) readByCursor(ctx context.Context, from *state.Cursor) error 
 	s.tracking = true
 	s.lastState = time.Now()
 	decided := false
-	resumable := func() bool { return len(p.key) > 0 || !s.lastNull || !s.progressEver() }
+	resumable := func() bool { return len(p.key) > 0 || !s.lastNull || s.total == 0 }
 	return s.retry(ctx, resumable, func(ctx context.Context) error {
 		return s.r.inSnapshot(ctx, func(conn *sql.Conn) error {
 			if fromText != nil && !decided {
@@ -294,8 +294,6 @@ func (s *streamRun) readByCursor(ctx context.Context, from *state.Cursor) error 
 		})
 	})
 }
-
-func (s *streamRun) progressEver() bool { return s.total > 0 }
 
 // row emits one record. values holds len(p.cols) text values.
 func (s *streamRun) row(values [][]byte) error {
