@@ -1,6 +1,8 @@
 package appender
 
 import (
+	"bytes"
+
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/arrowschema"
@@ -21,13 +23,13 @@ type column struct {
 // (current layout) or collected in an _airbyte_additional_properties map
 // (0.3.x layout).
 type fieldSet struct {
-	cols  []column
-	index map[string]int
-	seen  []uint32
-	gen   uint32
-	next  int
-	extra *array.MapBuilder // 0.3.x additional properties, or nil
-	iter  jsonx.ObjectIter
+	cols   []column
+	index  map[string]int
+	seen   []uint32
+	gen    uint32
+	next   int
+	extra  *array.MapBuilder // 0.3.x additional properties, or nil
+	keyBuf []byte
 }
 
 func (fs *fieldSet) lookup(key []byte) int {
@@ -41,8 +43,10 @@ func (fs *fieldSet) lookup(key []byte) int {
 	return -1
 }
 
-// appendObject appends the fields of obj (a JSON object). The iterator is
-// per fieldSet, so recursion into nested objects uses their own.
+// appendObject appends the fields of obj, a JSON object that the protocol
+// reader has already validated: values are delimited with fast scans that
+// do not re-validate, and the expected next key is matched by comparing
+// bytes, so each byte of a record is looked at about once.
 func (fs *fieldSet) appendObject(obj []byte, row *row) {
 	fs.gen++
 	if fs.gen == 0 { // wrapped: clear the stamps
@@ -53,17 +57,41 @@ func (fs *fieldSet) appendObject(obj []byte, row *row) {
 	}
 	fs.next = 0
 	extraOpen := false
-	it := &fs.iter
-	it.Reset(obj)
-	for it.Next() {
-		key := it.Key()
-		i := fs.lookup(key)
-		if i < 0 || fs.seen[i] == fs.gen {
-			if i < 0 && fs.extra != nil {
-				v := it.Value()
-				if string(v) == "null" {
-					continue
-				}
+	b := obj
+	i := jsonx.SkipSpace(b, 1)
+	for i < len(b) && b[i] == '"' {
+		idx := -1
+		var key []byte
+		if fs.next < len(fs.cols) {
+			if name := fs.cols[fs.next].name; hasKeyAt(b, i, name) {
+				idx = fs.next
+				key = name
+				i += len(name) + 2
+			}
+		}
+		if idx < 0 {
+			content, escaped, end, err := jsonx.ScanString(b, i)
+			if err != nil {
+				return // cannot happen: the line was validated
+			}
+			key = content
+			if escaped {
+				fs.keyBuf, _ = jsonx.Unescape(fs.keyBuf[:0], content)
+				key = fs.keyBuf
+			}
+			idx = fs.lookup(key)
+			i = end
+		}
+		i = jsonx.SkipSpace(b, i)
+		i = jsonx.SkipSpace(b, i+1) // past ':'
+		end := valueEnd(b, i)
+		v := b[i:end]
+		i = jsonx.SkipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i = jsonx.SkipSpace(b, i+1)
+		}
+		if idx < 0 || fs.seen[idx] == fs.gen {
+			if idx < 0 && fs.extra != nil && string(v) != "null" {
 				if !extraOpen {
 					fs.extra.Append(true)
 					extraOpen = true
@@ -71,19 +99,18 @@ func (fs *fieldSet) appendObject(obj []byte, row *row) {
 				kb := fs.extra.KeyBuilder().(*array.StringBuilder)
 				kb.BinaryBuilder.Append(key)
 				ib := fs.extra.ItemBuilder().(*array.StringBuilder)
-				if s, ok := stringContent(v, row); ok {
-					ib.BinaryBuilder.Append(s)
+				if sc, ok := stringContent(v, row); ok {
+					ib.BinaryBuilder.Append(sc)
 				} else {
 					ib.BinaryBuilder.Append(v)
 				}
 			}
 			continue
 		}
-		fs.seen[i] = fs.gen
-		fs.next = i + 1
-		c := &fs.cols[i]
-		v := it.Value()
-		if string(v) == "null" {
+		fs.seen[idx] = fs.gen
+		fs.next = idx + 1
+		c := &fs.cols[idx]
+		if len(v) == 4 && string(v) == "null" {
 			c.app.appendNull()
 			continue
 		}
@@ -100,6 +127,55 @@ func (fs *fieldSet) appendObject(obj []byte, row *row) {
 	if fs.extra != nil && !extraOpen {
 		fs.extra.AppendNull()
 	}
+}
+
+// hasKeyAt reports whether b[i:] starts with the JSON string "name".
+func hasKeyAt(b []byte, i int, name []byte) bool {
+	e := i + 1 + len(name)
+	return e < len(b) && b[e] == '"' && string(b[i+1:e]) == string(name)
+}
+
+// valueEnd returns the end of the (valid) JSON value at b[i].
+func valueEnd(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		j := i + 1
+		for {
+			k := bytes.IndexByte(b[j:], '"')
+			if k < 0 {
+				return len(b)
+			}
+			j += k
+			// The quote ends the string unless an odd number of
+			// backslashes precedes it.
+			n := 0
+			for p := j - 1; p > i && b[p] == '\\'; p-- {
+				n++
+			}
+			if n%2 == 0 {
+				return j + 1
+			}
+			j++
+		}
+	case '{', '[':
+		end, err := jsonx.SkipValue(b, i)
+		if err != nil {
+			return len(b)
+		}
+		return end
+	}
+	j := i
+	for j < len(b) {
+		switch b[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return j
+		}
+		j++
+	}
+	return j
 }
 
 func (fs *fieldSet) appendNulls() {

@@ -1,7 +1,9 @@
 package appender
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"math"
 	"unicode/utf8"
 
@@ -22,17 +24,14 @@ type appender interface {
 	appendNull()
 }
 
-// stringContent returns the decoded content of a JSON string value, or
-// ok=false when v is not a string.
+// stringContent returns the decoded content of a JSON string value (already
+// validated), or ok=false when v is not a string.
 func stringContent(v []byte, row *row) ([]byte, bool) {
-	if len(v) == 0 || v[0] != '"' {
+	if len(v) < 2 || v[0] != '"' {
 		return nil, false
 	}
-	content, escaped, _, err := jsonx.ScanString(v, 0)
-	if err != nil {
-		return nil, false
-	}
-	if escaped {
+	content := v[1 : len(v)-1]
+	if bytes.IndexByte(content, '\\') >= 0 {
 		row.str, _ = jsonx.Unescape(row.str[:0], content)
 		return row.str, true
 	}
@@ -74,7 +73,14 @@ func (a *stringAppender) try(v []byte, row *row) bool {
 
 func (a *stringAppender) appendNull() { a.b.AppendNull() }
 
+// isASCII reports whether s has no byte above 0x7f, eight bytes at a time.
 func isASCII(s []byte) bool {
+	for len(s) >= 8 {
+		if binary.LittleEndian.Uint64(s)&0x8080808080808080 != 0 {
+			return false
+		}
+		s = s[8:]
+	}
 	for _, c := range s {
 		if c >= 0x80 {
 			return false

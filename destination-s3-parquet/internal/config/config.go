@@ -39,7 +39,7 @@ const (
 	DefaultPartSizeMB        = 10 // Airbyte's part size; 10 MiB x 10,000 parts = 97 GiB per object
 	DefaultUploadConcurrency = 2
 	DefaultFileSizeMB        = 256
-	DefaultBufferMemoryMB    = 48
+	DefaultBufferMemoryMB    = 32
 	DefaultMaxAckDelay       = 15 * time.Minute
 	DefaultIdleStreamClose   = time.Minute
 	DefaultBlockSizeMB       = 128

@@ -2,6 +2,8 @@ package parquetfile
 
 import (
 	"encoding/binary"
+	"hash/maphash"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -28,45 +30,55 @@ func HighCardinalityColumns(rec arrow.RecordBatch) []string {
 	return out
 }
 
+var seed = maphash.MakeSeed()
+
 func distinctRatio(a arrow.Array) (float64, bool) {
 	n := min(a.Len(), dictionarySample)
 	if n < 64 {
 		return 0, false
 	}
-	seen := make(map[string]struct{}, n)
+	seen := make(map[uint64]struct{}, n)
 	nonNull := 0
-	add := func(k string) { seen[k] = struct{}{} }
+	var k [16]byte
 	for i := 0; i < n; i++ {
 		if a.IsNull(i) {
 			continue
 		}
 		nonNull++
+		var key []byte
 		switch c := a.(type) {
 		case *array.String:
-			add(c.Value(i))
+			seen[maphash.String(seed, c.Value(i))] = struct{}{}
+			continue
 		case *array.Binary:
-			add(string(c.Value(i)))
+			key = c.Value(i)
 		case *array.Int64:
-			add(string(arrow.Int64Traits.CastToBytes(c.Int64Values()[i : i+1])))
+			binary.LittleEndian.PutUint64(k[:8], uint64(c.Value(i)))
+			key = k[:8]
 		case *array.Float64:
-			add(string(arrow.Float64Traits.CastToBytes(c.Float64Values()[i : i+1])))
+			binary.LittleEndian.PutUint64(k[:8], math.Float64bits(c.Value(i)))
+			key = k[:8]
 		case *array.Float32:
-			add(string(arrow.Float32Traits.CastToBytes(c.Float32Values()[i : i+1])))
+			binary.LittleEndian.PutUint32(k[:4], math.Float32bits(c.Value(i)))
+			key = k[:4]
 		case *array.Timestamp:
-			add(string(arrow.TimestampTraits.CastToBytes(c.TimestampValues()[i : i+1])))
+			binary.LittleEndian.PutUint64(k[:8], uint64(c.Value(i)))
+			key = k[:8]
 		case *array.Time64:
-			add(string(arrow.Time64Traits.CastToBytes(c.Time64Values()[i : i+1])))
+			binary.LittleEndian.PutUint64(k[:8], uint64(c.Value(i)))
+			key = k[:8]
 		case *array.Date32:
-			add(string(arrow.Date32Traits.CastToBytes(c.Date32Values()[i : i+1])))
+			binary.LittleEndian.PutUint32(k[:4], uint32(c.Value(i)))
+			key = k[:4]
 		case *array.Decimal128:
 			v := c.Value(i)
-			var k [16]byte
 			binary.LittleEndian.PutUint64(k[:8], v.LowBits())
 			binary.LittleEndian.PutUint64(k[8:], uint64(v.HighBits()))
-			add(string(k[:]))
+			key = k[:]
 		default:
 			return 0, false
 		}
+		seen[maphash.Bytes(seed, key)] = struct{}{}
 	}
 	if nonNull < 64 {
 		return 0, false
