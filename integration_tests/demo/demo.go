@@ -110,7 +110,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		o.Bucket = "radar-bronze"
 	}
 	if o.Rows <= 0 {
-		o.Rows = 4000
+		o.Rows = 3000
 	}
 	if o.Out == nil {
 		o.Out = io.Discard

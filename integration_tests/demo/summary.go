@@ -12,8 +12,9 @@ const sampleWidth = 150
 func (o *Options) printSummary(res *Result) {
 	w := o.Out
 	fmt.Fprintf(w, "\nSummary\n\n")
-	const row = "  %-22s %9s %6s %11s %8s   %s\n"
-	fmt.Fprintf(w, row, "stream", "rows", "files", "bytes", "seconds", "Parquet read back")
+	const row = "  %-22s %9s %6s %11s %8s   %s"
+	line := func(args ...any) { fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf(row, args...), " ")) }
+	line("stream", "rows", "files", "bytes", "seconds", "Parquet read back")
 	var rows, bytes int64
 	files := 0
 	for _, s := range res.Streams {
@@ -24,13 +25,13 @@ func (o *Options) printSummary(res *Result) {
 		if s.Codec != "" {
 			check += ", " + s.Codec
 		}
-		fmt.Fprintf(w, row, Truncate(s.Name, 22), Thousands(s.PipeRows), fmt.Sprint(s.Files), HumanBytes(s.Bytes),
-			fmt.Sprintf("%.1f", s.Seconds), check)
+		line(Truncate(s.Name, 22), Thousands(s.PipeRows), fmt.Sprint(s.Files), HumanBytes(s.Bytes),
+			fmt.Sprintf("%.2f", s.Seconds), check)
 		rows += s.PipeRows
 		bytes += s.Bytes
 		files += s.Files
 	}
-	fmt.Fprintf(w, row, "total", Thousands(rows), fmt.Sprint(files), HumanBytes(bytes), fmt.Sprintf("%.1f", res.SyncWall.Seconds()), "")
+	line("total", Thousands(rows), fmt.Sprint(files), HumanBytes(bytes), fmt.Sprintf("%.2f", res.SyncWall.Seconds()), "")
 	if res.SyncWall > 0 {
 		fmt.Fprintf(w, "\n  %s rows/s through the pipe (source read → Parquet → S3, states acknowledged)\n",
 			Thousands(int64(float64(rows)/res.SyncWall.Seconds())))
@@ -73,7 +74,7 @@ func (o *Options) printSummary(res *Result) {
 		fmt.Fprintf(w, "    %-22s %s\n", Truncate(s.Name, 22), Truncate(joinFields(data), sampleWidth))
 	}
 	if len(meta) > 0 {
-		fmt.Fprintf(w, "  and the Airbyte columns each row carries (store):\n    %s\n", Truncate(joinFields(meta), sampleWidth+23))
+		fmt.Fprintf(w, "  and the Airbyte columns each row carries (store):\n    %s\n", joinFields(meta))
 	}
 	var phases []string
 	for _, p := range res.Phases {

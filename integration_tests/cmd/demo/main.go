@@ -42,7 +42,7 @@ func run() int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	out := fs.String("out", "demo-output", "folder for the configs and the S3 bucket's files (relative paths are taken from the repository root)")
 	bin := fs.String("bin", "bin", "folder holding the built connectors (relative paths are taken from the repository root)")
-	rows := fs.Int("rows", 4000, "rows in each of the big sample tables (the small ones get at most 300)")
+	rows := fs.Int("rows", 3000, "rows in each of the big sample tables (the small ones get at most 300)")
 	seed := fs.Uint64("seed", 1, "seed of the sample data")
 	mysqlAddr := fs.String("mysql", "", "host:port of a real MySQL/MariaDB server to use instead of the embedded one; the sample tables are (re)created in -database")
 	user := fs.String("user", "root", "user name for -mysql")
