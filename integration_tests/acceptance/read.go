@@ -634,7 +634,7 @@ func normNumbers(v any) any {
 func keyOf(m map[string]any, pk [][]string) string {
 	parts := make([]string, len(pk))
 	for i, p := range pk {
-		parts[i] = strings.Join(p, ".") + "=" + fmt.Sprint(valueAt(m, p))
+		parts[i] = strings.Join(p, ".") + "=" + strings.TrimPrefix(fmt.Sprint(valueAt(m, p)), "num:")
 	}
 	return strings.Join(parts, ",")
 }
