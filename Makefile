@@ -43,8 +43,10 @@ bench: build
 demo: build
 	cd integration_tests && $(GO) run ./cmd/demo $(DEMO_ARGS)
 
+# The connector acceptance suites (Airbyte's CAT, in Go) against MariaDB.
+# Against any binary: cd integration_tests && go run ./cmd/acceptance -h
 acceptance: build
-	cd integration_tests && $(GO) run ./cmd/acceptance $(ACCEPTANCE_ARGS)
+	cd integration_tests && $(GO) test -count=1 -v -run Acceptance ./acceptance/
 
 lint:
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
