@@ -79,7 +79,7 @@ func (d *Destination) Write(ctx context.Context, env *airbytecli.Env, raw json.R
 
 // runtimeOverhead is the memory of everything but the buffers: code, the
 // S3 client, stdin and stdout buffers, goroutine stacks.
-const runtimeOverhead = 64 << 20
+const runtimeOverhead = 56 << 20
 
 // memoryLimit is the soft limit given to the Go runtime: the buffer budget,
 // the parts in flight and the runtime's own overhead.

@@ -114,3 +114,43 @@ func TestUploadFailureAborts(t *testing.T) {
 		t.Errorf("no AbortMultipartUpload was sent")
 	}
 }
+
+// TestManyStreamsUnderBudget interleaves 30 streams with a small memory
+// budget: row groups and files are cut early, every record arrives once,
+// and each stream's final state is echoed.
+func TestManyStreamsUnderBudget(t *testing.T) {
+	srv := s3test.Start(t)
+	cfg := srv.Config(map[string]any{"buffer_memory_mb": 16, "write_success_markers": false,
+		"format": map[string]any{"format_type": "Parquet", "compression_codec": "UNCOMPRESSED"}})
+	const streams, per = 30, 1200
+	var cs []catalogStream
+	for s := 0; s < streams; s++ {
+		cs = append(cs, catalogStream{name: fmt.Sprintf("s%02d", s), schema: blobSchema})
+	}
+	var in strings.Builder
+	for i := 0; i < per; i++ {
+		for s := 0; s < streams; s++ {
+			in.WriteString(blobRecords(fmt.Sprintf("s%02d", s), s*per+i, 1))
+		}
+	}
+	for s := 0; s < streams; s++ {
+		in.WriteString(streamState("", fmt.Sprintf("s%02d", s), s, "end"))
+	}
+	r := write(t, cfg, catalog(cs...), in.String())
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stdout)
+	}
+	if n := len(stateLines(r)); n != streams {
+		t.Errorf("%d states echoed, want %d", n, streams)
+	}
+	if !strings.Contains(string(r.stdout), "was full") {
+		t.Errorf("the budget was never reached; the test does not exercise it")
+	}
+	keys := parquetKeys(t, srv, "")
+	db := s3test.DuckDB(t)
+	src := readSource(t, srv, keys)
+	res := s3test.Query(t, db, "SELECT count(*), count(DISTINCT id) FROM "+src)[0]
+	if res[0] != fmt.Sprint(streams*per) || res[1] != fmt.Sprint(streams*per) {
+		t.Errorf("rows = %v, want %d distinct", res, streams*per)
+	}
+}

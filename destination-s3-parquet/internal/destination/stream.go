@@ -27,6 +27,7 @@ type stream struct {
 	generation int64
 
 	file       *file
+	staged     staging
 	sinceState int64
 	lastSeq    int64
 	seenSeq    int64
@@ -92,12 +93,20 @@ func (s *stream) append(rv *protocol.RecordView, seq int64) error {
 			return err
 		}
 	}
-	s.rec.Append(rv.Data, rv.EmittedAt, rv.Meta)
+	if s.w.openFiles >= stageAbove {
+		// Interleaved streams: stage the raw record, compressed.
+		s.staged.add(&s.w.blocks, rv.Data, rv.EmittedAt, rv.Meta, true)
+	} else {
+		if s.staged.rows > 0 {
+			s.staged.replay(&s.w.blocks, &s.w.scratch, s.rec.Append)
+		}
+		s.rec.Append(rv.Data, rv.EmittedAt, rv.Meta)
+	}
 	s.file.rows++
 	s.sinceState++
 	s.lastSeq = seq
 	s.endedWithState = false
-	if s.mem.Bytes() >= s.w.rowGroupMax {
+	if s.staged.stagedRaw()+s.mem.Bytes() >= s.w.rowGroupMax {
 		return s.flushRowGroup()
 	}
 	if seq&255 == 0 {
@@ -152,9 +161,10 @@ func (s *stream) flushRowGroup() error {
 // writeRowGroup encodes the rows held in Arrow as one Parquet row group
 // into the file's upload; the Arrow memory is released.
 func (s *stream) writeRowGroup() error {
-	if s.rec.Rows() == 0 {
+	if s.staged.rows == 0 && s.rec.Rows() == 0 {
 		return nil
 	}
+	s.staged.replay(&s.w.blocks, &s.w.scratch, s.rec.Append)
 	rec := s.rec.NewRecordBatch()
 	defer rec.Release()
 	if s.file.pw == nil {
@@ -211,8 +221,15 @@ func (s *stream) abort() {
 	}
 }
 
-// arrowBytes is the memory of the rows converted to Arrow, not yet encoded.
-func (s *stream) arrowBytes() int64 { return s.mem.Bytes() }
+// stageAbove is the number of open files from which records are staged
+// (compressed) instead of converted to Arrow as they arrive: with few
+// streams direct conversion is cheapest; with many, staging keeps more rows
+// per stream in the budget and converts each stream's rows in one go.
+const stageAbove = 3
+
+// arrowBytes is the memory of the rows not yet encoded: staged, or
+// converted to Arrow.
+func (s *stream) arrowBytes() int64 { return s.staged.memBytes + s.mem.Bytes() }
 
 // memBytes is the memory the stream holds: its rows in Arrow and the
 // encoded file data not yet sent.

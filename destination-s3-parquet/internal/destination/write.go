@@ -56,6 +56,8 @@ type syncWriter struct {
 	statuses bool // the input carried STREAM_STATUS traces
 
 	pool        *poolAllocator
+	blocks      blockPool
+	scratch     []byte
 	memTotal    atomic.Int64
 	budget      int64
 	rowGroupMax int64

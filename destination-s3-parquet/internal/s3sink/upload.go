@@ -141,7 +141,8 @@ func (u *Upload) sendPart(part chunks) error {
 }
 
 // Finish sends what is buffered and completes the object in the
-// background. Done is closed when it has completed or failed.
+// background. Done is closed when it has completed or failed. Like Write,
+// it waits for a free upload slot, so memory waiting for S3 stays bounded.
 func (u *Upload) Finish() {
 	u.mu.Lock()
 	u.finished = true
@@ -151,11 +152,24 @@ func (u *Upload) Finish() {
 		_ = u.sendPart(rest) // an error is recorded and reported by Done
 		rest = chunks{}
 	}
-	go u.complete(rest)
+	held := false
+	if u.uploadID == "" && u.firstErr() == nil {
+		// Take the upload slot here, so that files completed faster than
+		// S3 takes them wait in the caller instead of piling up in memory.
+		if err := u.c.acquire(u.ctx); err != nil {
+			u.fail(err)
+		} else {
+			held = true
+		}
+	}
+	go u.complete(rest, held)
 }
 
-func (u *Upload) complete(rest chunks) {
+func (u *Upload) complete(rest chunks, held bool) {
 	defer u.c.pool.put(rest.list)
+	if held {
+		defer u.c.release()
+	}
 	err := u.completeObject(rest)
 	if err != nil {
 		u.abortMultipart()
@@ -175,10 +189,6 @@ func (u *Upload) completeObject(rest chunks) error {
 		if err := u.firstErr(); err != nil {
 			return err
 		}
-		if err := u.c.acquire(u.ctx); err != nil {
-			return err
-		}
-		defer u.c.release()
 		sse, kms := u.c.sseParams()
 		_, err := u.c.S3.PutObject(u.ctx, &s3.PutObjectInput{
 			Bucket: aws.String(u.c.Bucket), Key: aws.String(u.key), Body: rest.reader(),
