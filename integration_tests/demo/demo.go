@@ -40,6 +40,8 @@ type Options struct {
 	// table in place.
 	Out io.Writer
 	TTY bool
+	// Width is the terminal's width in columns (0 if unknown).
+	Width int
 	// RepoRoot, if set, makes printed paths relative to it.
 	RepoRoot string
 }
@@ -217,7 +219,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	prog := NewProgress(descs)
 	rctx, stopRender := context.WithCancel(ctx)
 	rdone := make(chan struct{})
-	r := &Renderer{W: w, TTY: o.TTY}
+	r := &Renderer{W: w, TTY: o.TTY, Width: o.Width}
 	go func() {
 		defer close(rdone)
 		r.Run(rctx, prog)
@@ -278,7 +280,11 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 // pending shows a step in progress (on a terminal only; done replaces it).
 func (o *Options) pending(msg string) {
 	if o.TTY {
-		fmt.Fprintf(o.Out, "  … %s", msg)
+		line := "  … " + msg
+		if o.Width > 1 {
+			line = Truncate(line, o.Width-1) // a wrapped line could not be replaced
+		}
+		io.WriteString(o.Out, line)
 	}
 }
 

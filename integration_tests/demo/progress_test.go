@@ -216,3 +216,16 @@ func TestSyncFailure(t *testing.T) {
 		t.Errorf("equal counts reported: %q", got)
 	}
 }
+
+func TestRendererCutsLinesToTheTerminal(t *testing.T) {
+	p := NewProgress([]protocol.StreamDescriptor{{Name: "brand_metrics_average"}})
+	var out bytes.Buffer
+	r := &Renderer{W: &out, TTY: true, Width: 40}
+	r.Draw(p.Snapshot(), false)
+	for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		l = strings.TrimPrefix(strings.TrimPrefix(l, "\x1b[2K"), "\x1b[2K")
+		if n := len([]rune(l)); n > 39 {
+			t.Errorf("line of %d columns on a 40-column terminal: %q", n, l)
+		}
+	}
+}

@@ -24,6 +24,9 @@ type Renderer struct {
 	TTY bool
 	// Interval between redraws (terminal) or total lines (otherwise).
 	Interval time.Duration
+	// Width is the terminal's width in columns (0 if unknown). Table lines
+	// are cut to fit, since a wrapped line would break the redraw.
+	Width int
 
 	drawn    int               // lines of the last table drawn
 	reported map[string]string // stream -> last status printed (plain mode)
@@ -68,6 +71,9 @@ func (r *Renderer) drawTable(s Snapshot) {
 	}
 	lines := TableLines(s)
 	for _, l := range lines {
+		if r.Width > 1 {
+			l = Truncate(l, r.Width-1)
+		}
 		b.WriteString("\x1b[2K") // clear the line
 		b.WriteString(l)
 		b.WriteByte('\n')
@@ -78,14 +84,16 @@ func (r *Renderer) drawTable(s Snapshot) {
 
 // TableLines is the live progress table.
 func TableLines(s Snapshot) []string {
-	const head = "  %-22s %-10s %10s %9s %9s %10s %9s"
-	lines := []string{fmt.Sprintf(head, "stream", "status", "rows", "rows/s", "MiB read", "committed", "MiB acked")}
+	// 78 columns: acked counts what the destination committed to S3
+	// (the records before each state it acknowledged).
+	const head = "  %-21s %-9s %8s %8s %7s %8s %9s"
+	lines := []string{fmt.Sprintf(head, "stream", "status", "rows", "rows/s", "MiB", "acked", "acked MiB")}
 	for _, st := range s.Streams {
 		rows := Thousands(st.Rows)
 		if st.Estimate > 0 && st.Status != StatusComplete && st.Status != StatusWaiting {
 			rows = fmt.Sprintf("%d%%", min(100, st.Rows*100/st.Estimate))
 		}
-		lines = append(lines, fmt.Sprintf(head, Truncate(st.Name, 22), statusMark(st.Status), rows,
+		lines = append(lines, fmt.Sprintf(head, Truncate(st.Name, 21), statusMark(st.Status), rows,
 			rate(st.RowsPerSecond(s.Now)), MiB(st.Bytes), Thousands(st.CommittedRows), MiB(st.CommittedBytes)))
 	}
 	t, complete := s.Totals()
@@ -95,7 +103,7 @@ func TableLines(s Snapshot) []string {
 			rps = float64(t.Rows) / d
 		}
 	}
-	lines = append(lines, fmt.Sprintf(head, fmt.Sprintf("total (%d/%d done)", complete, len(s.Streams)),
+	lines = append(lines, fmt.Sprintf(head, fmt.Sprintf("total %d/%d done", complete, len(s.Streams)),
 		fmt.Sprintf("%.1fs", s.Elapsed.Seconds()), Thousands(t.Rows), rate(rps), MiB(t.Bytes), Thousands(t.CommittedRows), MiB(t.CommittedBytes)))
 	return lines
 }

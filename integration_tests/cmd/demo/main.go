@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cognitivo/radar-connectors/integration_tests/demo"
 	"github.com/cognitivo/radar-connectors/integration_tests/harness"
 )
@@ -66,6 +68,7 @@ func run() int {
 		Seed:        *seed,
 		Out:         os.Stdout,
 		TTY:         demo.IsTerminal(os.Stdout),
+		Width:       terminalWidth(os.Stdout),
 		RepoRoot:    root,
 	}
 	if *mysqlAddr != "" {
@@ -86,4 +89,13 @@ func run() int {
 		return 1
 	}
 	return 0
+}
+
+// terminalWidth returns f's width in columns, or 0 if f is no terminal.
+func terminalWidth(f *os.File) int {
+	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	if err != nil {
+		return 0
+	}
+	return int(ws.Col)
 }
