@@ -84,18 +84,18 @@ type ExpectRecords struct {
 
 // BasicReadTest configures the basic_read suite.
 type BasicReadTest struct {
-	Common                        `yaml:",inline"`
-	ConfiguredCatalogPath         string         `yaml:"configured_catalog_path"`
-	EmptyStreams                  []EmptyStream  `yaml:"empty_streams"`
-	ExpectRecords                 *ExpectRecords `yaml:"expect_records"`
-	ValidateSchema                *bool          `yaml:"validate_schema"`
-	FailOnExtraColumns            *bool          `yaml:"fail_on_extra_columns"`
-	ValidateStateMessages         *bool          `yaml:"validate_state_messages"`
-	ValidateStreamStatuses        *bool          `yaml:"validate_stream_statuses"`
-	ValidateDataPoints            bool           `yaml:"validate_data_points"`
-	ExpectTraceMessageOnFailure   *bool          `yaml:"expect_trace_message_on_failure"`
-	IgnoredFields                 map[string]any `yaml:"ignored_fields"`
-	FileTypes                     any            `yaml:"file_types"`
+	Common                      `yaml:",inline"`
+	ConfiguredCatalogPath       string         `yaml:"configured_catalog_path"`
+	EmptyStreams                []EmptyStream  `yaml:"empty_streams"`
+	ExpectRecords               *ExpectRecords `yaml:"expect_records"`
+	ValidateSchema              *bool          `yaml:"validate_schema"`
+	FailOnExtraColumns          *bool          `yaml:"fail_on_extra_columns"`
+	ValidateStateMessages       *bool          `yaml:"validate_state_messages"`
+	ValidateStreamStatuses      *bool          `yaml:"validate_stream_statuses"`
+	ValidateDataPoints          bool           `yaml:"validate_data_points"`
+	ExpectTraceMessageOnFailure *bool          `yaml:"expect_trace_message_on_failure"`
+	IgnoredFields               map[string]any `yaml:"ignored_fields"`
+	FileTypes                   any            `yaml:"file_types"`
 }
 
 // FullRefreshTest configures the full_refresh suite.
