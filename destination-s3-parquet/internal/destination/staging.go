@@ -14,9 +14,10 @@ const stageBlock = 64 << 10
 // there are enough of them for a row group. Appending a record is one
 // copy; converting a whole row group at once keeps one stream's builders
 // hot in the cache instead of touching every stream's builders in turn.
-// When many streams are interleaved, sealed blocks are Snappy-compressed
-// (s2), so the memory budget holds several times more rows per stream and
-// row groups stay large.
+// When many streams are interleaved, sealed blocks are compressed with S2
+// (a fast Snappy derivative; only this process reads the blocks), so the
+// memory budget holds several times more rows per stream and row groups
+// stay large.
 //
 // A record is stored as uvarint(len(data)), varint(emitted_at),
 // uvarint(len(meta)), data, meta.
@@ -83,7 +84,7 @@ func (st *staging) seal(p *blockPool, compress bool) {
 		if n := s2.MaxEncodedLen(len(st.cur)); cap(p.enc) < n {
 			p.enc = make([]byte, n)
 		}
-		enc := append([]byte(nil), s2.EncodeSnappy(p.enc[:cap(p.enc)], st.cur)...)
+		enc := append([]byte(nil), s2.Encode(p.enc[:cap(p.enc)], st.cur)...)
 		st.memBytes += int64(cap(enc)) - int64(cap(st.cur))
 		st.blocks = append(st.blocks, stagedBlock{data: enc, compressed: true})
 		p.put(st.cur)

@@ -28,6 +28,7 @@ type stream struct {
 
 	file       *file
 	staged     staging
+	noDict     []string // columns written without dictionary
 	sinceState int64
 	lastSeq    int64
 	seenSeq    int64
@@ -174,7 +175,12 @@ func (s *stream) writeRowGroup() error {
 		opts.Mem = s.w.pool
 		opts.RootName = arrowschema.SanitizeName(s.desc.Name)
 		if opts.Dictionary {
-			opts.NoDictionary = parquetfile.HighCardinalityColumns(rec)
+			if s.noDict == nil {
+				// Decided on the stream's first row group, kept for its
+				// later files.
+				s.noDict = append(parquetfile.HighCardinalityColumns(rec), "")
+			}
+			opts.NoDictionary = s.noDict
 		}
 		pw, err := parquetfile.New(s.schema.Schema, s.file.upload, opts)
 		if err != nil {

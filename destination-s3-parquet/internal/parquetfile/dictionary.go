@@ -10,7 +10,7 @@ import (
 )
 
 // dictionarySample is how many leading values of a column are looked at.
-const dictionarySample = 4096
+const dictionarySample = 2048
 
 // maxDistinctRatio is the share of distinct values above which a column is
 // written without a dictionary: a dictionary of nearly unique values costs

@@ -57,7 +57,9 @@ func New(schema *arrow.Schema, w io.Writer, o Options) (*Writer, error) {
 	}
 	if o.Dictionary {
 		for _, c := range o.NoDictionary {
-			wp = append(wp, parquet.WithDictionaryFor(c, false))
+			if c != "" {
+				wp = append(wp, parquet.WithDictionaryFor(c, false))
+			}
 		}
 	}
 	props := parquet.NewWriterProperties(wp...)
