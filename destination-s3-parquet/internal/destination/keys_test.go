@@ -2,6 +2,8 @@ package destination
 
 import (
 	"fmt"
+	"net/http"
+	"sync"
 	"strings"
 	"testing"
 	"time"
@@ -178,5 +180,33 @@ func TestCodecs(t *testing.T) {
 	te := traceError(r)
 	if r.code != 1 || te == nil || te.FailureType != "config_error" || !strings.Contains(te.Message, "LZO") {
 		t.Errorf("LZO: exit %d, trace %+v", r.code, te)
+	}
+}
+
+// TestServerSideEncryption: SSE settings reach every object-creating
+// request (gofakes3 ignores them, so the requests are inspected).
+func TestServerSideEncryption(t *testing.T) {
+	srv := s3test.Start(t)
+	var mu sync.Mutex
+	seen := map[string]string{}
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if op := s3test.Op(r); op == "PutObject" || op == "CreateMultipartUpload" {
+			mu.Lock()
+			seen[r.URL.Path] = r.Header.Get("X-Amz-Server-Side-Encryption") + "|" + r.Header.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id")
+			mu.Unlock()
+		}
+		return false
+	})
+	cfg := srv.Config(map[string]any{"server_side_encryption": "SSE_KMS", "kms_key_id": "arn:aws:kms:eu-west-1:1:key/k1"})
+	if r := write(t, cfg, catalog(catalogStream{name: "users", schema: smallSchema}), records("", "users", 0, 3)); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stdout)
+	}
+	if len(seen) < 2 { // the file and its _SUCCESS marker
+		t.Fatalf("requests seen: %v", seen)
+	}
+	for path, v := range seen {
+		if v != "aws:kms|arn:aws:kms:eu-west-1:1:key/k1" {
+			t.Errorf("%s: SSE headers %q", path, v)
+		}
 	}
 }

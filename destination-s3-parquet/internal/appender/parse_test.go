@@ -1,0 +1,107 @@
+package appender
+
+import "testing"
+
+func TestNumberConversions(t *testing.T) {
+	ints := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"9007199254740993", 9007199254740993, true},
+		{"-9223372036854775808", -9223372036854775808, true},
+		{"9223372036854775807", 9223372036854775807, true},
+		{"9223372036854775808", 0, false},
+		{"18446744073709551615", 0, false},
+		{"1.5e1", 15, true},
+		{"1500e-2", 15, true},
+		{"0.0", 0, true},
+		{"1.25", 0, false},
+		{"1e30", 0, false},
+	}
+	var n number
+	for _, tt := range ints {
+		if !splitNumber([]byte(tt.in), &n) {
+			t.Fatalf("splitNumber(%q) failed", tt.in)
+		}
+		got, ok, _ := n.toInt64()
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("toInt64(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+	decs := []struct {
+		in   string
+		p, s int32
+		want string
+		ok   bool
+	}{
+		{"1234567890123456789012345678.0123456789", 38, 10, "1234567890123456789012345678.0123456789", true},
+		{"-0.5", 12, 2, "-0.50", true},
+		{"1e2", 5, 2, "100.00", true},
+		{"123.4567", 10, 2, "", false},
+		{"99999999999999999999", 20, 0, "99999999999999999999", true},
+		{"100000000000000000000", 20, 0, "", false},
+	}
+	for _, tt := range decs {
+		if !splitNumber([]byte(tt.in), &n) {
+			t.Fatalf("splitNumber(%q) failed", tt.in)
+		}
+		digits, ok := n.unscaled(nil, tt.p, tt.s)
+		if ok != tt.ok {
+			t.Errorf("unscaled(%q, %d, %d) ok = %v", tt.in, tt.p, tt.s, ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if got := decimal128Of(digits, n.neg).ToString(tt.s); got != tt.want {
+			t.Errorf("decimal(%q, %d, %d) = %s, want %s", tt.in, tt.p, tt.s, got, tt.want)
+		}
+	}
+	// Numeric strings are read leniently (".5", "1."), garbage is not.
+	for _, bad := range []string{"", "-", "1e", "abc", "1-2", "0x10", "1 2"} {
+		if splitNumber([]byte(bad), &n) {
+			t.Errorf("splitNumber(%q) accepted", bad)
+		}
+	}
+}
+
+func TestTimeParsing(t *testing.T) {
+	ts := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1970-01-01T00:00:00Z", 0, true},
+		{"1969-12-31T23:59:59.999999Z", -1, true},
+		{"2024-02-29 12:00:00+02:00", 1709200800000000, true},
+		{"2024-01-02T03:04:05.1234567", 1704164645123456, true},
+		{"2023-02-29T00:00:00", 0, false},
+		{"2024-01-02T24:00:00", 0, false},
+		{"2024-01-02T03:04", 1704164640000000, true},
+		{"02/01/2024", 0, false},
+	}
+	for _, tt := range ts {
+		got, ok := parseTimestamp([]byte(tt.in))
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("parseTimestamp(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+	times := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"00:00:00", 0, true},
+		{"23:59:59.999999", 86399999999, true},
+		{"-838:59:59.000000", 0, false},
+		{"838:59:59", 0, false},
+		{"01:00:00+02:00", 82800000000, true},
+	}
+	for _, tt := range times {
+		got, ok := parseTime([]byte(tt.in))
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("parseTime(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
