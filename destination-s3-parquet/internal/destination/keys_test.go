@@ -3,8 +3,8 @@ package destination
 import (
 	"fmt"
 	"net/http"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
