@@ -34,6 +34,20 @@ const (
 	DefaultCheckpointInterval = 300 * time.Second
 	DefaultMaxRetries         = 5
 	DefaultConnectTimeout     = 30 * time.Second
+	// DefaultCheckpointRecords is how many records a CDC read from the
+	// binary log emits between two STATE messages at most.
+	DefaultCheckpointRecords = 10_000
+	// DefaultInitialWaitingSeconds and its range are 3.0.0's.
+	DefaultInitialWaitingSeconds = 300
+	MinInitialWaitingSeconds     = 120
+	MaxInitialWaitingSeconds     = 1200
+)
+
+// What a CDC read does when the saved binlog position is no longer on the
+// server (invalid_cdc_cursor_position_behavior).
+const (
+	InvalidPositionFail   = "Fail sync"
+	InvalidPositionResync = "Re-sync data"
 )
 
 // Raw is the config file as Airbyte's source-mysql 3.0.0 names it, plus
@@ -54,6 +68,7 @@ type Raw struct {
 	TableFilters      []RawTableFilter `json:"table_filters"`
 	TinyInt1AsInteger *bool            `json:"treat_tinyint1_as_integer"`
 	MaxRetries        *int             `json:"max_retries"`
+	CheckpointRecords *int             `json:"checkpoint_interval_records"`
 }
 
 // RawSSLMode is the ssl_mode object.
@@ -67,9 +82,10 @@ type RawSSLMode struct {
 
 // RawReplication is the replication_method object.
 type RawReplication struct {
-	Method                string `json:"method"`
-	InitialWaitingSeconds *int   `json:"initial_waiting_seconds"`
-	ServerTimeZone        string `json:"server_time_zone"`
+	Method                   string `json:"method"`
+	InitialWaitingSeconds    *int   `json:"initial_waiting_seconds"`
+	ServerTimeZone           string `json:"server_time_zone"`
+	InvalidPositionBehaviour string `json:"invalid_cdc_cursor_position_behavior"`
 }
 
 // RawTunnel is the tunnel_method object.
@@ -114,8 +130,16 @@ type Config struct {
 	// Method is MethodStandard or MethodCDC.
 	Method string
 	// InitialWaitingSeconds and ServerTimeZone are the CDC settings.
-	InitialWaitingSeconds int
-	ServerTimeZone        string
+	// InitialWaitingSeconds is clamped to 120-1200 (as 3.0.0's read does);
+	// InitialWaitingConfigured is the value as configured, which check
+	// rejects when out of range (as 3.0.0's check does).
+	InitialWaitingSeconds    int
+	InitialWaitingConfigured int
+	ServerTimeZone           string
+	// ResyncOnInvalidPosition is invalid_cdc_cursor_position_behavior
+	// "Re-sync data": a saved binlog position that is no longer on the
+	// server starts the streams over instead of failing the sync.
+	ResyncOnInvalidPosition bool
 
 	Tunnel Tunnel
 
@@ -127,6 +151,9 @@ type Config struct {
 	TablePatterns      []string
 	TinyInt1AsInteger  bool
 	MaxRetries         int
+	// CheckpointRecords bounds the records between two STATE messages of a
+	// CDC read from the binary log.
+	CheckpointRecords int
 
 	// Warnings are problems that do not stop the connector (ignored JDBC
 	// parameters); the caller logs them.
@@ -151,6 +178,18 @@ func (c *Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.
 
 // IsCDC reports whether CDC replication is configured.
 func (c *Config) IsCDC() bool { return c.Method == MethodCDC }
+
+// CheckInitialWaiting returns 3.0.0's check failure for an
+// initial_waiting_seconds outside 120-1200 (read clamps it instead).
+func (c *Config) CheckInitialWaiting() error {
+	if !c.IsCDC() {
+		return nil
+	}
+	if w := c.InitialWaitingConfigured; w < MinInitialWaitingSeconds || w > MaxInitialWaitingSeconds {
+		return protocol.ConfigError(nil, "initial_waiting_seconds must be between 120 and 1200 seconds, got %d: fix `replication_method.initial_waiting_seconds`", w)
+	}
+	return nil
+}
 
 // Parse interprets a config that already passed validation against the
 // spec. Errors are protocol config errors naming the property.
@@ -181,6 +220,7 @@ func (r *Raw) interpret() (*Config, error) {
 		ChunkSize:          DefaultChunkSize,
 		CheckpointInterval: DefaultCheckpointInterval,
 		MaxRetries:         DefaultMaxRetries,
+		CheckpointRecords:  DefaultCheckpointRecords,
 	}
 	if c.Host == "" {
 		return nil, protocol.ConfigError(nil, "`host` is empty: set it to the MySQL server's host name or IP address")
@@ -210,7 +250,9 @@ func (r *Raw) interpret() (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Driver, c.Warnings = interpretJDBC(params)
+	var jdbcWarnings []string
+	c.Driver, jdbcWarnings = interpretJDBC(params)
+	c.Warnings = append(c.Warnings, jdbcWarnings...)
 	if c.Driver.TinyInt1IsBit != nil && !*c.Driver.TinyInt1IsBit {
 		c.TinyInt1AsInteger = true
 	}
@@ -230,18 +272,27 @@ func (c *Config) interpretReplication(r *RawReplication) error {
 	case MethodStandard, "":
 	case MethodCDC:
 		c.Method = MethodCDC
-		c.InitialWaitingSeconds = 300
+		c.InitialWaitingSeconds = DefaultInitialWaitingSeconds
 		if r.InitialWaitingSeconds != nil {
 			c.InitialWaitingSeconds = *r.InitialWaitingSeconds
 		}
-		if c.InitialWaitingSeconds < 120 || c.InitialWaitingSeconds > 1200 {
-			return protocol.ConfigError(nil, "`replication_method.initial_waiting_seconds` must be between 120 and 1200 seconds, got %d", c.InitialWaitingSeconds)
+		c.InitialWaitingConfigured = c.InitialWaitingSeconds
+		if w := c.InitialWaitingSeconds; w < MinInitialWaitingSeconds || w > MaxInitialWaitingSeconds {
+			c.InitialWaitingSeconds = min(max(w, MinInitialWaitingSeconds), MaxInitialWaitingSeconds)
+			c.Warnings = append(c.Warnings, fmt.Sprintf("`replication_method.initial_waiting_seconds` %d is outside 120-1200: using %d", w, c.InitialWaitingSeconds))
 		}
 		c.ServerTimeZone = strings.TrimSpace(r.ServerTimeZone)
 		if c.ServerTimeZone != "" {
 			if _, err := time.LoadLocation(c.ServerTimeZone); err != nil {
-				return protocol.ConfigError(nil, "`replication_method.server_time_zone` %q is not a valid IANA time zone (for example America/Sao_Paulo)", c.ServerTimeZone)
+				return protocol.ConfigError(nil, "Given timezone %q is not valid: `replication_method.server_time_zone` must be an IANA time zone name (for example America/Sao_Paulo), see https://www.iana.org/time-zones", c.ServerTimeZone)
 			}
+		}
+		switch r.InvalidPositionBehaviour {
+		case "", InvalidPositionFail:
+		case InvalidPositionResync:
+			c.ResyncOnInvalidPosition = true
+		default:
+			return protocol.ConfigError(nil, "`replication_method.invalid_cdc_cursor_position_behavior` must be %q or %q, got %q", InvalidPositionFail, InvalidPositionResync, r.InvalidPositionBehaviour)
 		}
 	default:
 		return protocol.ConfigError(nil, "`replication_method.method` must be STANDARD or CDC, got %q", r.Method)
@@ -300,6 +351,12 @@ func (c *Config) interpretOptions(r *Raw) error {
 			return protocol.ConfigError(nil, "`max_retries` must not be negative")
 		}
 		c.MaxRetries = *r.MaxRetries
+	}
+	if r.CheckpointRecords != nil {
+		if *r.CheckpointRecords < 1 {
+			return protocol.ConfigError(nil, "`checkpoint_interval_records` must be positive")
+		}
+		c.CheckpointRecords = *r.CheckpointRecords
 	}
 	if r.TinyInt1AsInteger != nil {
 		c.TinyInt1AsInteger = *r.TinyInt1AsInteger

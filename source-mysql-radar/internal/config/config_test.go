@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,8 +143,9 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{`,"ssl_mode":{"mode":"verify_ca"}`, "`ssl_mode.ca_certificate` is required"},
 		{`,"ssl_mode":{"mode":"verify_identity","ca_certificate":"x"}`, "holds no PEM certificate"},
-		{`,"replication_method":{"method":"CDC","initial_waiting_seconds":10}`, "between 120 and 1200"},
-		{`,"replication_method":{"method":"CDC","server_time_zone":"Mars/Olympus"}`, "not a valid IANA time zone"},
+		{`,"replication_method":{"method":"CDC","server_time_zone":"Mars/Olympus"}`, "must be an IANA time zone"},
+		{`,"replication_method":{"method":"CDC","invalid_cdc_cursor_position_behavior":"Shrug"}`, "invalid_cdc_cursor_position_behavior"},
+		{`,"checkpoint_interval_records":0`, "checkpoint_interval_records"},
 		{`,"tunnel_method":{"tunnel_method":"SSH_KEY_AUTH","tunnel_host":"j","tunnel_user":"u","ssh_key":""}`, "ssh_key"},
 		{`,"tunnel_method":{"tunnel_method":"SSH_PASSWORD_AUTH","tunnel_host":"","tunnel_user":"u"}`, "tunnel_host"},
 		{`,"chunk_size":0`, "chunk_size"},
@@ -221,5 +223,58 @@ func TestSpecShape(t *testing.T) {
 		if string(p.Default) != def {
 			t.Errorf("%s default %s, want %s", name, p.Default, def)
 		}
+	}
+}
+
+// TestCDCSettings: 3.0.0 rejects initial_waiting_seconds outside 120-1200
+// in check and clamps it with a warning in read; the invalid position
+// behaviour defaults to failing.
+func TestCDCSettings(t *testing.T) {
+	base := `{"host":"h","port":3306,"database":"d","username":"u","replication_method":{"method":"CDC"%s}}`
+	parse := func(extra string) *Config {
+		t.Helper()
+		c, err := Parse([]byte(strings.Replace(base, "%s", extra, 1)))
+		if err != nil {
+			t.Fatalf("Parse(%s): %v", extra, err)
+		}
+		return c
+	}
+	c := parse("")
+	if c.InitialWaitingSeconds != 300 || c.ResyncOnInvalidPosition || c.CheckInitialWaiting() != nil || len(c.Warnings) != 0 {
+		t.Errorf("defaults: %+v", c)
+	}
+	if c.CheckpointRecords != DefaultCheckpointRecords {
+		t.Errorf("checkpoint records %d", c.CheckpointRecords)
+	}
+	for _, tc := range []struct {
+		value, clamped int
+	}{{10, 120}, {5000, 1200}, {119, 120}, {1201, 1200}} {
+		c := parse(`,"initial_waiting_seconds":` + strconv.Itoa(tc.value))
+		if c.InitialWaitingSeconds != tc.clamped || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "outside 120-1200") {
+			t.Errorf("%d: waiting %d, warnings %v; want %d and a warning", tc.value, c.InitialWaitingSeconds, c.Warnings, tc.clamped)
+		}
+		err := c.CheckInitialWaiting()
+		var pe *protocol.Error
+		if !errors.As(err, &pe) || pe.Type != protocol.FailureConfig || !strings.Contains(err.Error(), "between 120 and 1200") {
+			t.Errorf("%d: check error %v", tc.value, err)
+		}
+	}
+	for _, v := range []int{120, 1200} {
+		if err := parse(`,"initial_waiting_seconds":` + strconv.Itoa(v)).CheckInitialWaiting(); err != nil {
+			t.Errorf("%d refused: %v", v, err)
+		}
+	}
+	if !parse(`,"invalid_cdc_cursor_position_behavior":"Re-sync data"`).ResyncOnInvalidPosition {
+		t.Error("Re-sync data not understood")
+	}
+	if parse(`,"invalid_cdc_cursor_position_behavior":"Fail sync"`).ResyncOnInvalidPosition {
+		t.Error("Fail sync read as Re-sync")
+	}
+	raw := strings.Replace(base, "%s", `,"invalid_cdc_cursor_position_behavior":"Re-sync data"`, 1)
+	if err := Spec().Validate([]byte(raw)); err != nil {
+		t.Errorf("the spec refuses the CDC options: %v", err)
+	}
+	if err := Spec().Validate([]byte(strings.Replace(base, "%s", `,"invalid_cdc_cursor_position_behavior":"Maybe"`, 1))); err == nil {
+		t.Error("the spec accepts an unknown invalid_cdc_cursor_position_behavior")
 	}
 }
