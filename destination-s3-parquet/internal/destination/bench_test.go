@@ -8,10 +8,17 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/parquet/compress"
+
+	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/appender"
+	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/arrowschema"
+	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/parquetfile"
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/s3test"
+	"github.com/cognitivo/radar-connectors/protocol"
 	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
 )
 
@@ -46,4 +53,67 @@ func BenchmarkWriteInProcess(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/record")
+}
+
+// BenchmarkConvert measures the per-record path without S3: protocol
+// reader, appenders into Arrow, a Parquet row group per 64Ki records
+// (SNAPPY) into io.Discard. It reports allocations per record.
+func BenchmarkConvert(b *testing.B) {
+	const n = 100_000
+	var input []byte
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < n; i++ {
+		input = s3test.AppendStoreRecord(input, rng, "store", i)
+	}
+	stream, err := arrowschema.Resolve([]byte(s3test.StoreSchema), arrowschema.Current)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := newPoolAllocator(8 << 20)
+	b.SetBytes(int64(len(input)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec := appender.New(pool, stream, appender.Options{})
+		var pw *parquetfile.Writer
+		write := func() {
+			batch := rec.NewRecordBatch()
+			defer batch.Release()
+			if pw == nil { // as the destination does: dictionaries chosen from the first row group
+				var err error
+				pw, err = parquetfile.New(stream.Schema, io.Discard, parquetfile.Options{
+					Codec: compress.Codecs.Snappy, PageSize: 1 << 20, DictPageSize: 1 << 20, Dictionary: true, Mem: pool,
+					NoDictionary: parquetfile.HighCardinalityColumns(batch),
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := pw.Write(batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		r := protocol.NewReader(bytes.NewReader(input))
+		for {
+			env, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			rec.Append(env.Record.Data, env.Record.EmittedAt, env.Record.Meta)
+			if rec.Rows() == 65536 {
+				write()
+			}
+		}
+		write()
+		if err := pw.Close(); err != nil {
+			b.Fatal(err)
+		}
+		rec.Release()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/record")
+	runtime.KeepAlive(input)
 }
