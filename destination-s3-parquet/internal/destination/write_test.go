@@ -1,6 +1,7 @@
 package destination
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -34,4 +35,27 @@ func TestWriteSmoke(t *testing.T) {
 	db := s3test.DuckDB(t)
 	rows := s3test.Query(t, db, `SELECT id, name, CAST(price AS VARCHAR), CAST(created_at AS VARCHAR), CAST(_airbyte_meta.changes AS VARCHAR) FROM `+readSource(t, srv, keys)+` ORDER BY id`)
 	t.Logf("%v", rows)
+}
+
+// TestRecordShapes: keys in any order, escaped keys, duplicate keys (the
+// first wins), undeclared keys, a record without namespace for a catalog
+// stream with one, and a 2 MB value.
+func TestRecordShapes(t *testing.T) {
+	srv := s3test.Start(t)
+	schema := `{"type":"object","properties":{"id":{"type":"integer"},"name":{"type":["null","string"]},"big":{"type":["null","string"]}}}`
+	big := strings.Repeat("x", 2<<20)
+	input := recordLine("radar", "users", `{"name":"a","id":1}`, 1) +
+		recordLine("radar", "users", `{"na\u006de":"b","id":2,"extra":{"z":1}}`, 1) +
+		recordLine("radar", "users", `{"id":3,"id":4,"name":"c"}`, 1) +
+		recordLine("", "users", `{"id":5,"name":"d","big":"`+big+`"}`, 1)
+	r := write(t, srv.Config(nil), catalog(catalogStream{name: "users", namespace: "radar", schema: schema}), input)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stdout)
+	}
+	db := s3test.DuckDB(t)
+	rows := s3test.Query(t, db, `SELECT id, name, coalesce(length(big), 0) FROM `+readSource(t, srv, parquetKeys(t, srv, ""))+` ORDER BY id`)
+	want := [][]string{{"1", "a", "0"}, {"2", "b", "0"}, {"3", "c", "0"}, {"5", "d", fmt.Sprint(2 << 20)}}
+	if fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("rows = %v, want %v", rows, want)
+	}
 }
