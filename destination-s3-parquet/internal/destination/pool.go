@@ -79,11 +79,4 @@ func (p *poolAllocator) Free(b []byte) {
 	p.mu.Unlock()
 }
 
-// Idle returns the bytes kept for reuse.
-func (p *poolAllocator) Idle() int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.idle
-}
-
 var _ memory.Allocator = (*poolAllocator)(nil)

@@ -32,9 +32,7 @@ type Options struct {
 
 // Writer is one Parquet file being written.
 type Writer struct {
-	fw     *pqarrow.FileWriter
-	rows   int64
-	groups int
+	fw *pqarrow.FileWriter
 }
 
 // noClose hides the sink's Close (pqarrow closes a sink that has one).
@@ -76,18 +74,10 @@ func (w *Writer) Write(rec arrow.RecordBatch) error {
 	if err := w.fw.Write(rec); err != nil {
 		return fmt.Errorf("write parquet row group: %w", err)
 	}
-	w.rows += rec.NumRows()
-	w.groups++
 	return nil
 }
 
-// RowGroups returns the number of row groups completed so far.
-func (w *Writer) RowGroups() int { return w.groups }
-
-// Rows returns the rows written.
-func (w *Writer) Rows() int64 { return w.rows }
-
-// Close writes the last row group and the footer.
+// Close writes the footer.
 func (w *Writer) Close() error {
 	if err := w.fw.Close(); err != nil {
 		return fmt.Errorf("write parquet footer: %w", err)

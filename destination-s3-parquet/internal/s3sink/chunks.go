@@ -44,12 +44,6 @@ func (p *chunkPool) put(cs [][]byte) {
 	}
 }
 
-func (p *chunkPool) idleBytes() int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return int64(len(p.free)) * chunkSize
-}
-
 // chunks is a byte sequence stored in pooled chunks.
 type chunks struct {
 	list [][]byte

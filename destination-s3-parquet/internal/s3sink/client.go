@@ -105,9 +105,6 @@ func NewClient(ctx context.Context, cfg *config.Config, opts Options) (*Client, 
 // PartSize returns the multipart part size in bytes.
 func (c *Client) PartSize() int { return c.partSize }
 
-// PooledBytes returns the bytes held in the idle chunk pool.
-func (c *Client) PooledBytes() int64 { return c.pool.idleBytes() }
-
 // acquire takes an upload slot.
 func (c *Client) acquire(ctx context.Context) error {
 	select {
