@@ -1,0 +1,136 @@
+package packaging
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cognitivo/radar-connectors/integration_tests/harness"
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/connspec"
+)
+
+// specOf runs a connector's spec command and loads the result.
+func specOf(t *testing.T, bin string) *connspec.Spec {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := harness.Command(ctx, bin, nil, nil, "spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := res.OfType(protocol.TypeSpec)
+	if len(specs) != 1 {
+		t.Fatalf("%s spec printed %d SPEC messages", bin, len(specs))
+	}
+	b, _ := json.Marshal(specs[0].Spec)
+	s, err := connspec.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestExamples parses every example and validates every config against the
+// connector it is for; the DAGs and scripts must at least compile.
+func TestExamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds both connectors")
+	}
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, dst, err := harness.Binaries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := map[string]*connspec.Spec{"source": specOf(t, src), "destination": specOf(t, dst)}
+	dir := filepath.Join(root, "examples")
+	var pyFiles []string
+	checked := map[string]int{}
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		var doc any
+		switch filepath.Ext(p) {
+		case ".json":
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Errorf("%s: not valid JSON: %v", rel, err)
+				return nil
+			}
+		case ".yaml", ".yml":
+			if err := yaml.Unmarshal(b, &doc); err != nil {
+				t.Errorf("%s: not valid YAML: %v", rel, err)
+				return nil
+			}
+		case ".py":
+			pyFiles = append(pyFiles, p)
+			return nil
+		default:
+			return nil
+		}
+		kind, cfg := exampleConfig(rel, doc)
+		if kind == "" {
+			return nil
+		}
+		raw, _ := json.Marshal(cfg)
+		if err := specs[kind].Validate(raw); err != nil {
+			t.Errorf("%s: the %s config does not validate against the connector's spec: %v", rel, kind, err)
+		}
+		checked[kind]++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked["source"] < 2 || checked["destination"] < 3 {
+		t.Errorf("validated %d source and %d destination configs; the examples are missing", checked["source"], checked["destination"])
+	}
+	if len(pyFiles) < 3 {
+		t.Errorf("found %d Python files (two DAGs and the registration script expected)", len(pyFiles))
+	}
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed: the DAGs were not compiled")
+	}
+	for _, f := range pyFiles {
+		out, err := exec.Command(py, "-m", "py_compile", f).CombinedOutput()
+		if err != nil {
+			t.Errorf("%s does not compile: %v\n%s", f, err, out)
+		}
+	}
+}
+
+// exampleConfig tells which connector an example configures and returns
+// its config: the local JSON files by name, Octavia files by definition_type.
+func exampleConfig(rel string, doc any) (string, any) {
+	m, _ := doc.(map[string]any)
+	if m == nil {
+		return "", nil
+	}
+	if t, ok := m["definition_type"].(string); ok {
+		return t, m["configuration"]
+	}
+	base := filepath.Base(rel)
+	switch {
+	case strings.HasPrefix(base, "source") && strings.HasSuffix(base, ".json"):
+		return "source", m
+	case strings.HasPrefix(base, "destination") && strings.HasSuffix(base, ".json"):
+		return "destination", m
+	}
+	return "", nil
+}
