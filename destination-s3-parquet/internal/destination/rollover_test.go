@@ -8,8 +8,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/s3test"
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/protocoltest"
 )
 
 const blobSchema = `{"type":"object","properties":{"id":{"type":"integer"},"payload":{"type":"string"}}}`
@@ -152,5 +155,40 @@ func TestManyStreamsUnderBudget(t *testing.T) {
 	res := s3test.Query(t, db, "SELECT count(*), count(DISTINCT id) FROM "+src)[0]
 	if res[0] != fmt.Sprint(streams*per) || res[1] != fmt.Sprint(streams*per) {
 		t.Errorf("rows = %v, want %d distinct", res, streams*per)
+	}
+}
+
+// TestUploadFailureWhileInputIsQuiet: a file completed by the idle timer
+// fails to upload while the source sends nothing; the sync fails at once
+// instead of waiting for more input.
+func TestUploadFailureWhileInputIsQuiet(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if s3test.Op(r) == "PutObject" {
+			s3test.WriteError(w, http.StatusForbidden, "AccessDenied", "Access Denied")
+			return true
+		}
+		return false
+	})
+	cfg := srv.Config(map[string]any{"idle_stream_close_seconds": 0.2})
+	p := startWrite(t, cfg, catalog(catalogStream{name: "users", schema: smallSchema}))
+	p.send(t, records("", "users", 0, 3)+streamState("", "users", 1, "x"))
+	select {
+	case code := <-p.done:
+		if code != 1 {
+			t.Errorf("exit %d, want 1", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sync did not fail while stdin stayed open")
+	}
+	msgs := protocoltest.ValidateOutput(t, p.out.Bytes())
+	var te *protocol.ErrorTrace
+	for _, m := range msgs {
+		if m.Type == protocol.TypeTrace && m.Trace.Error != nil {
+			te = m.Trace.Error
+		}
+	}
+	if te == nil || len(p.states()) != 0 {
+		t.Errorf("trace %+v, states %v", te, p.states())
 	}
 }

@@ -65,6 +65,9 @@ type syncWriter struct {
 	budgetCuts  int // row groups cut for the memory budget
 	budgetFiles int // files completed early for the memory budget
 
+	failed   chan struct{} // closed when the ticker meets a fatal error
+	failOnce sync.Once
+
 	doneMu    sync.Mutex
 	completed []*s3sink.Upload
 	wake      chan struct{}
@@ -90,7 +93,7 @@ func newSyncWriter(ctx context.Context, cfg *config.Config, cat *protocol.Config
 	w := &syncWriter{
 		ctx: ctx, cfg: cfg, client: client, out: env.Out, log: env.Log, version: version,
 		byName: map[string][]*stream{}, allocs: map[string]*objectkey.Allocator{},
-		files: map[*file]struct{}{}, wake: make(chan struct{}, 1),
+		files: map[*file]struct{}{}, wake: make(chan struct{}, 1), failed: make(chan struct{}),
 		budget: cfg.BufferMemory(),
 	}
 	w.pool = newPoolAllocator(w.budget / 8)
@@ -194,6 +197,15 @@ func (w *syncWriter) run(ctx context.Context, stdin io.Reader) error {
 		w.failAll()
 		w.mu.Unlock()
 		return fmt.Errorf("write stopped: %w", ctx.Err())
+	case <-w.failed:
+		// An upload failed while the input was quiet: stop now rather
+		// than at the next message.
+		w.mu.Lock()
+		w.stopped = true
+		err := w.fatal
+		w.failAll()
+		w.mu.Unlock()
+		return err
 	}
 }
 
@@ -411,6 +423,9 @@ func (w *syncWriter) tick(ctx context.Context) {
 		if !w.stopped {
 			if err := w.onTick(time.Now()); err != nil && w.fatal == nil {
 				w.fatal = err
+			}
+			if w.fatal != nil {
+				w.failOnce.Do(func() { close(w.failed) })
 			}
 		}
 		w.mu.Unlock()
