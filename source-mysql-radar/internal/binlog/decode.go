@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -27,9 +28,19 @@ type ColumnSpec struct {
 	// PadTo pads BINARY(n) values with zero bytes to n bytes: the binary
 	// log drops trailing zeros, the text protocol returns all n bytes.
 	PadTo int
+	// Format is set for MariaDB types stored in binary whose text form is
+	// formatted by the server: FormatUUID, FormatInet6, FormatInet4.
+	Format byte
 	// Needed columns are converted; the others are only skipped over.
 	Needed bool
 }
+
+// Text formats of MariaDB's binary-stored types.
+const (
+	FormatUUID  byte = 'u'
+	FormatInet6 byte = '6'
+	FormatInet4 byte = '4'
+)
 
 // ErrPartialImage is returned for a row image that lacks a needed column
 // (binlog_row_image is not FULL).
@@ -70,6 +81,7 @@ type colDec struct {
 	conv     Converter
 	elems    []string
 	pad      int
+	format   byte
 	need     bool
 }
 
@@ -104,7 +116,13 @@ func NewRowDecoder(cols []ColumnSpec) (*RowDecoder, error) {
 }
 
 func prepare(c ColumnSpec) (colDec, error) {
-	d := colDec{unsigned: c.Unsigned, conv: c.Convert, elems: c.Elements, pad: c.PadTo, need: c.Needed}
+	d := colDec{unsigned: c.Unsigned, conv: c.Convert, elems: c.Elements, pad: c.PadTo, format: c.Format, need: c.Needed}
+	switch c.Format {
+	case FormatUUID, FormatInet6:
+		d.pad = 16
+	case FormatInet4:
+		d.pad = 4
+	}
 	meta := c.Meta
 	switch c.Type {
 	case gomysql.MYSQL_TYPE_NULL:
@@ -370,6 +388,10 @@ func (c *colDec) decode(b []byte, d *RowDecoder) (size int, direct []byte, err e
 		l := int(leUint(b[:c.size]))
 		v := b[c.size : c.size+l : c.size+l]
 		switch {
+		case c.format != 0 && l <= c.pad:
+			var raw [16]byte
+			copy(raw[:], v)
+			buf = appendFormatted(buf, c.format, raw[:c.pad])
 		case c.conv != nil:
 			buf = c.conv.AppendUTF8(buf, v)
 		case c.pad > l:
@@ -613,4 +635,24 @@ func appendTimestamp(dst []byte, sec int64, micros, dec int) []byte {
 	dst = appendDate(dst, y, int(m), d)
 	dst = append(dst, ' ')
 	return appendClock(dst, false, h, mi, s, micros, dec)
+}
+
+// appendFormatted writes MariaDB's UUID, INET6 and INET4 values as the
+// server prints them.
+func appendFormatted(dst []byte, format byte, b []byte) []byte {
+	switch format {
+	case FormatUUID:
+		for i, c := range b {
+			if i == 4 || i == 6 || i == 8 || i == 10 {
+				dst = append(dst, '-')
+			}
+			dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		return dst
+	case FormatInet6:
+		return netip.AddrFrom16([16]byte(b)).AppendTo(dst)
+	case FormatInet4:
+		return netip.AddrFrom4([4]byte(b)).AppendTo(dst)
+	}
+	return append(dst, b...)
 }

@@ -217,3 +217,24 @@ func TestPositionCompare(t *testing.T) {
 		t.Errorf("parse: %v %v", p, err)
 	}
 }
+
+// TestMariaDBTypes decodes MariaDB 10.11's uuid, inet6 and inet4 (binary
+// in the binary log, with trailing zeros dropped) as the server prints them.
+func TestMariaDBTypes(t *testing.T) {
+	raw, _ := hex.DecodeString("f0010000000f123e4567e89b12d3a45642661417401000000000000000000000ffff01020304040a000001")
+	d, err := NewRowDecoder([]ColumnSpec{{Type: 3, Needed: true}, {Type: 254, Meta: 65040, Format: FormatUUID, Needed: true},
+		{Type: 254, Meta: 65040, Format: FormatInet6, Needed: true}, {Type: 254, Meta: 65028, Format: FormatInet4, Needed: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Image(raw, []byte{0x0f}, true); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range d.Values() {
+		got = append(got, string(v))
+	}
+	if want := "1 123e4567-e89b-12d3-a456-426614174000 ::ffff:1.2.3.4 10.0.0.1"; strings.Join(got, " ") != want {
+		t.Errorf("got %q, want %q", strings.Join(got, " "), want)
+	}
+}

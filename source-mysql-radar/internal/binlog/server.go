@@ -44,6 +44,19 @@ type Server struct {
 	RowValueOptions        string // binlog_row_value_options (PARTIAL_JSON)
 }
 
+// NeedsZeroLogPosFill reports a MariaDB 11.4 or later, which leaves the
+// position of some events at zero.
+func (s *Server) NeedsZeroLogPosFill() bool {
+	if s.Flavor != MariaDB {
+		return false
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(s.Version, "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 11 || major == 11 && minor >= 4
+}
+
 // Identity is the server identity written into a state.
 func (s *Server) Identity() Identity {
 	return Identity{Flavor: s.Flavor, ServerID: s.ServerID, ServerUUID: s.ServerUUID}

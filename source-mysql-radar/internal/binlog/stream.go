@@ -27,6 +27,9 @@ type StreamConfig struct {
 	Flavor string
 	// Logger receives go-mysql's own log lines.
 	Logger *slog.Logger
+	// FillZeroLogPos computes the positions MariaDB 11.4+ leaves at zero
+	// in some events (go-mysql then also asks for ANNOTATE_ROWS events).
+	FillZeroLogPos bool
 }
 
 // Start is where a stream starts: at GTIDs (a GTID set of the flavor) when
@@ -66,6 +69,7 @@ func Open(cfg StreamConfig, start Start) (*Stream, error) {
 		Logger:           logger,
 		DisableRetrySync: true,
 		EventCacheCount:  4096,
+		FillZeroLogPos:   cfg.FillZeroLogPos && cfg.Flavor == MariaDB,
 		// Row events are decoded by RowDecoder, straight into text: only
 		// the header is parsed here (see RowsData).
 		RowsEventDecodeFunc: decodeRowsHeader,
@@ -81,6 +85,9 @@ func Open(cfg StreamConfig, start Start) (*Stream, error) {
 		if err != nil {
 			s.syncer.Close()
 			return nil, fmt.Errorf("parse GTID set %q: %w", start.GTIDs, err)
+		}
+		if ms, ok := set.(*gomysql.MariadbGTIDSet); ok {
+			set = ConnectState(ms)
 		}
 		s.streamer, err = s.syncer.StartSyncGTID(set)
 	} else {
@@ -158,4 +165,23 @@ func ServerError(err error) (uint16, string) {
 		return me.Code, me.Message
 	}
 	return 0, ""
+}
+
+// ConnectState reduces a MariaDB GTID state (the last GTID of every domain
+// and server) to a replication position: the GTID with the highest
+// sequence number of every domain, as @slave_connect_state wants it.
+func ConnectState(s *gomysql.MariadbGTIDSet) *gomysql.MariadbGTIDSet {
+	out := &gomysql.MariadbGTIDSet{Sets: map[uint32]map[uint32]*gomysql.MariadbGTID{}}
+	for domain, servers := range s.Sets {
+		var best *gomysql.MariadbGTID
+		for _, g := range servers {
+			if best == nil || g.SequenceNumber > best.SequenceNumber {
+				best = g
+			}
+		}
+		if best != nil {
+			out.Sets[domain] = map[uint32]*gomysql.MariadbGTID{best.ServerID: best.Clone()}
+		}
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -118,6 +119,27 @@ func (db *DB) sessionInit() []initStatement {
 		init = append(init, initStatement{sql: "SET SESSION " + v.Key + " = " + v.Value, required: true, user: true})
 	}
 	return init
+}
+
+// Dialer returns the dial function of the SSH tunnel, or nil without one:
+// other connections to the server (the replication stream) go through it
+// too.
+func (db *DB) Dialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if db.tunnel == nil {
+		return nil
+	}
+	return db.tunnel.DialContext
+}
+
+// UsesTLS reports whether the pool's connections are encrypted (with
+// ssl_mode preferred, whether the server accepted TLS).
+func (db *DB) UsesTLS(ctx context.Context) (bool, error) {
+	var name, cipher sql.NullString
+	err := db.QueryRowContext(ctx, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").Scan(&name, &cipher)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	return cipher.String != "", err
 }
 
 // Close closes the pool and the tunnel.

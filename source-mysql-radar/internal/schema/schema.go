@@ -35,6 +35,8 @@ type Table struct {
 	ChunkKey []*column.Column
 	// RowEstimate and ByteEstimate come from TABLE_ROWS and DATA_LENGTH.
 	RowEstimate, ByteEstimate int64
+	// Collation is TABLE_COLLATION, the default collation of new columns.
+	Collation string
 }
 
 // Column returns the column with the given name, or nil.
@@ -77,7 +79,7 @@ func Load(ctx context.Context, q Querier, database string, patterns []string, op
 }
 
 func loadTables(ctx context.Context, q Querier, database string, patterns []string) ([]*Table, error) {
-	query := "SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?"
+	query := "SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS, DATA_LENGTH, TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?"
 	args := []any{database}
 	if len(patterns) > 0 {
 		var ors []string
@@ -94,15 +96,15 @@ func loadTables(ctx context.Context, q Querier, database string, patterns []stri
 	defer rows.Close()
 	var tables []*Table
 	for rows.Next() {
-		var name, typ sql.NullString
+		var name, typ, collation sql.NullString
 		var rowsEst, bytesEst sql.NullInt64
-		if err := rows.Scan(&name, &typ, &rowsEst, &bytesEst); err != nil {
+		if err := rows.Scan(&name, &typ, &rowsEst, &bytesEst, &collation); err != nil {
 			return nil, fmt.Errorf("list tables of %s: %w", database, err)
 		}
 		if strings.EqualFold(typ.String, "SEQUENCE") {
 			continue
 		}
-		tables = append(tables, &Table{Name: name.String, Type: typ.String, RowEstimate: max(rowsEst.Int64, 0), ByteEstimate: max(bytesEst.Int64, 0)})
+		tables = append(tables, &Table{Name: name.String, Type: typ.String, RowEstimate: max(rowsEst.Int64, 0), ByteEstimate: max(bytesEst.Int64, 0), Collation: collation.String})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list tables of %s: %w", database, err)
@@ -278,4 +280,21 @@ func (t *Table) Stream(database string) protocol.Stream {
 		s.SourceDefinedPrimaryKey = append(s.SourceDefinedPrimaryKey, []string{c.Name})
 	}
 	return s
+}
+
+// DatabaseCharset returns the default character set of a database (the
+// charset of tables created without one).
+func DatabaseCharset(ctx context.Context, q Querier, database string) (string, error) {
+	rows, err := q.QueryContext(ctx, "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", database)
+	if err != nil {
+		return "", fmt.Errorf("read the charset of database %s: %w", database, err)
+	}
+	defer rows.Close()
+	var cs sql.NullString
+	if rows.Next() {
+		if err := rows.Scan(&cs); err != nil {
+			return "", fmt.Errorf("read the charset of database %s: %w", database, err)
+		}
+	}
+	return cs.String, rows.Err()
 }

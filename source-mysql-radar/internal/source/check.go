@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/cognitivo/radar-connectors/protocol"
 	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/binlog"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/column"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/dbconn"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/query"
@@ -42,7 +45,7 @@ func (s *Source) Check(ctx context.Context, env *airbytecli.Env, raw json.RawMes
 		return err
 	}
 	if cfg.IsCDC() {
-		return checkCDC(ctx, db)
+		return checkCDC(ctx, db, env.Log)
 	}
 	return nil
 }
@@ -68,8 +71,14 @@ func checkReadable(ctx context.Context, db *dbconn.DB, tables []*schema.Table) e
 	return protocol.ConfigError(first, "user %q cannot SELECT from any of the %d tables of database %q: grant it SELECT on the tables to sync", db.Config.Username, len(tables), db.Config.Database)
 }
 
-// checkCDC verifies what reading the binary log needs.
-func checkCDC(ctx context.Context, db *dbconn.DB) error {
+// checkCDC verifies what reading the binary log needs, as 3.0.0 does
+// (initial_waiting_seconds range, log_bin, binlog_format, binlog_row_image,
+// REPLICATION CLIENT), and also that the user may stream the binary log
+// (REPLICATION SLAVE) and that the server's settings are readable.
+func checkCDC(ctx context.Context, db *dbconn.DB, log *slog.Logger) error {
+	if err := db.Config.CheckInitialWaiting(); err != nil {
+		return err
+	}
 	want := []struct{ name, value string }{
 		{"log_bin", "ON"},
 		{"binlog_format", "ROW"},
@@ -103,7 +112,50 @@ func checkCDC(ctx context.Context, db *dbconn.DB) error {
 		}
 		return protocol.ConfigError(err, "cannot read the binary log position (SHOW MASTER STATUS), which CDC needs")
 	}
-	return nil
+	srv, err := binlog.Inspect(ctx, db)
+	if err != nil {
+		return classifyQueryError(err, db.Config, "inspect the server's binary log settings")
+	}
+	if srv.TransactionCompression {
+		return protocol.ConfigError(nil, "the server compresses transactions in the binary log (binlog_transaction_compression=ON), which this connector cannot read: set binlog_transaction_compression=OFF")
+	}
+	if strings.Contains(strings.ToUpper(srv.RowValueOptions), "PARTIAL_JSON") {
+		return protocol.ConfigError(nil, "the server writes partial JSON updates to the binary log (binlog_row_value_options=PARTIAL_JSON): set binlog_row_value_options to ''")
+	}
+	if !srv.RowMetadataFull {
+		log.Warn("binlog_row_metadata is not FULL: row events do not carry column names, so the connector follows schema changes through the DDL statements of the binary log only; set binlog_row_metadata=FULL (MariaDB 10.5+, MySQL 8.0.1+) for the safest CDC")
+	}
+	return checkReplicationStream(ctx, db, srv, log)
+}
+
+// checkReplicationStream registers as a replica and starts streaming at
+// the current position: that needs REPLICATION SLAVE.
+func checkReplicationStream(ctx context.Context, db *dbconn.DB, srv *binlog.Server, log *slog.Logger) error {
+	st, err := binlog.CurrentStatus(ctx, db, srv)
+	if err != nil {
+		return protocol.ConfigError(err, "cannot read the binary log position (SHOW MASTER STATUS), which CDC needs")
+	}
+	stream, err := binlog.Open(streamConfig(db, srv, log), binlog.Start{Position: st.Position})
+	if err == nil {
+		defer stream.Close()
+		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		_, err = stream.Next(tctx)
+		cancel()
+	}
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	switch code, msg := binlog.ServerError(err); code {
+	case 1227, 1045, 1044:
+		return protocol.ConfigError(err, "please grant REPLICATION SLAVE privilege, so that the binary log can be read for CDC mode (%s)", msg)
+	case 0:
+		return protocol.TransientError(err, "cannot open a replication stream to read the binary log")
+	default:
+		return protocol.ConfigError(err, "the server refused to stream its binary log: MySQL error %d: %s", code, msg)
+	}
 }
 
 // runAndDiscard runs a statement that returns rows and drops them.

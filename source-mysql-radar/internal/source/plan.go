@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/cognitivo/radar-connectors/protocol"
@@ -32,6 +33,14 @@ type streamPlan struct {
 	cursor    *column.Column
 	cursorIdx int
 	saved     *state.Stream
+	// missing are catalog columns the table no longer has (CDC streams).
+	missing []string
+	// cdc is set for incremental streams under replication_method CDC:
+	// read by a snapshot, then from the binary log.
+	cdc bool
+	// meta selects the CDC metadata columns written into records (CDC
+	// config, tables with a primary key).
+	meta metaFields
 }
 
 func (p *streamPlan) incremental() bool { return p.cursor != nil }
@@ -69,7 +78,14 @@ func planStream(cfg *config.Config, cs *protocol.ConfiguredStream, st *protocol.
 	if err != nil {
 		return nil, err
 	}
-	if err := p.selectColumns(selected); err != nil {
+	selected, p.meta = splitMeta(selected)
+	if !cfg.IsCDC() || len(t.PrimaryKey) == 0 {
+		if p.meta != 0 {
+			log.Warn("the catalog lists CDC metadata columns, which only streams with a primary key have under replication_method CDC: refresh the catalog", "stream", d.String())
+		}
+		p.meta = 0
+	}
+	if err := p.selectColumns(selected, cfg.IsCDC() && cs.SyncMode == protocol.SyncModeIncremental, log); err != nil {
 		return nil, err
 	}
 	p.key = t.ChunkKey
@@ -119,13 +135,21 @@ func selectedColumns(schemaJSON json.RawMessage) ([]string, error) {
 	return names, nil
 }
 
-func (p *streamPlan) selectColumns(selected []string) error {
+// selectColumns resolves the catalog's columns. A column that no longer
+// exists is an error, except for CDC streams (lenient): their binary log
+// still holds it in changes made before it was dropped.
+func (p *streamPlan) selectColumns(selected []string, lenient bool, log *slog.Logger) error {
 	if selected == nil {
 		p.emit = append([]*column.Column(nil), p.table.Columns...)
 	} else {
 		want := map[string]bool{}
 		for _, n := range selected {
 			if p.table.Column(n) == nil {
+				if lenient {
+					log.Warn("column "+strconv.Quote(n)+" of the catalog no longer exists in the table: its values are read from changes made before it was dropped; refresh the catalog", "stream", p.desc.String())
+					p.missing = append(p.missing, n)
+					continue
+				}
 				return protocol.ConfigError(nil, "column %q of the catalog does not exist in table %q (dropped or renamed?): refresh the catalog with discover", n, p.table.Name)
 			}
 			want[n] = true
@@ -165,7 +189,14 @@ func indexOf(cols []*column.Column, c *column.Column) int {
 
 func (p *streamPlan) planCursor(cfg *config.Config, cs *protocol.ConfiguredStream, log *slog.Logger) error {
 	if cfg.IsCDC() {
-		return protocol.ConfigError(nil, "incremental sync with replication_method CDC is not available in this version of the connector: use replication_method STANDARD with a cursor column, or full refresh")
+		if len(p.table.PrimaryKey) == 0 {
+			return protocol.ConfigError(nil, "table %q has no primary key, which incremental sync from the binary log (replication_method CDC) needs: sync it in full refresh, or add a primary key", p.table.Name)
+		}
+		if len(cs.CursorField) > 0 && cs.CursorField[0] != state.CDCCursorField {
+			log.Warn("with replication_method CDC the cursor is the binary log position (_ab_cdc_cursor); the configured cursor field is ignored", "stream", p.desc.String(), "cursor_field", strings.Join(cs.CursorField, "."))
+		}
+		p.cdc = true
+		return nil
 	}
 	path := cs.CursorField
 	if len(path) == 0 {
@@ -196,7 +227,9 @@ func (p *streamPlan) planCursor(cfg *config.Config, cs *protocol.ConfiguredStrea
 // describe says how the stream is read, for the log.
 func (p *streamPlan) describe(chunk int) string {
 	var b strings.Builder
-	if p.incremental() {
+	if p.cdc {
+		b.WriteString("incremental from the binary log (CDC)")
+	} else if p.incremental() {
 		fmt.Fprintf(&b, "incremental by cursor %s", p.cursor.Name)
 	} else {
 		b.WriteString("full refresh")

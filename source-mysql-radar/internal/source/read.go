@@ -12,6 +12,7 @@ import (
 
 	"github.com/cognitivo/radar-connectors/protocol"
 	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/binlog"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/config"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/dbconn"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/snapshot"
@@ -44,6 +45,9 @@ func (s *Source) Read(ctx context.Context, env *airbytecli.Env, raw json.RawMess
 		return err
 	}
 	r := &reader{src: s, db: db, cfg: db.Config, w: env.Out, log: env.Log, warned: map[string]bool{}}
+	if db.Config.IsCDC() {
+		return r.readCDC(ctx, tables, plans, st)
+	}
 	for i, p := range plans {
 		if err := r.readStream(ctx, p); err != nil {
 			if !isOutputError(err) {
@@ -66,6 +70,8 @@ type reader struct {
 	w      *protocol.Writer
 	log    *slog.Logger
 	warned map[string]bool
+	// cdc is set under replication_method CDC.
+	cdc *cdcRead
 }
 
 // warnOnce logs a warning the first time it is seen in this read.
@@ -84,10 +90,24 @@ func (r *reader) inSnapshot(ctx context.Context, fn func(conn *sql.Conn) error) 
 	if err != nil {
 		return err
 	}
+	var before binlog.Position
+	if r.cdc != nil {
+		// The snapshot must not be older than the position its table's
+		// changes are read from: take the position first.
+		st, err := binlog.CurrentStatus(ctx, conn, r.cdc.srv)
+		if err != nil {
+			discard(conn)
+			return err
+		}
+		before = st.Position
+	}
 	warnings, err := snapshot.Begin(ctx, conn)
 	if err != nil {
 		discard(conn)
 		return err
+	}
+	if r.cdc != nil {
+		r.cdc.snapshotPos = r.snapshotPosition(ctx, conn, before)
 	}
 	for _, w := range warnings {
 		r.warnOnce(w)

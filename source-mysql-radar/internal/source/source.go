@@ -71,7 +71,11 @@ func (s *Source) Discover(ctx context.Context, env *airbytecli.Env, raw json.Raw
 	}
 	cat := &protocol.Catalog{Streams: []protocol.Stream{}}
 	for _, t := range tables {
-		cat.Streams = append(cat.Streams, t.Stream(db.Config.Database))
+		if db.Config.IsCDC() {
+			cat.Streams = append(cat.Streams, cdcStream(t, db.Config.Database))
+		} else {
+			cat.Streams = append(cat.Streams, t.Stream(db.Config.Database))
+		}
 	}
 	return cat, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/binlog"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/cursor"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/dbconn"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/query"
@@ -43,6 +44,11 @@ type streamRun struct {
 	target    *state.Cursor
 	lastState time.Time
 	now       time.Time // refreshed every 64 rows
+
+	// CDC: state is the stream's last state (for the GLOBAL state) and
+	// since the binary log position of its snapshot.
+	state *state.Stream
+	since *binlog.Position
 }
 
 func (r *reader) newStreamRun(p *streamPlan) *streamRun {
@@ -166,6 +172,7 @@ func (s *streamRun) readByKey(ctx context.Context) error {
 	limit := s.r.cfg.ChunkSize
 	return s.retry(ctx, func() bool { return true }, func(ctx context.Context) error {
 		return s.r.inSnapshot(ctx, func(conn *sql.Conn) error {
+			s.noteSnapshot()
 			if p.incremental() && s.target == nil {
 				t, err := s.takeTarget(ctx, conn)
 				if err != nil {
@@ -199,6 +206,15 @@ func (s *streamRun) readByKey(ctx context.Context) error {
 	})
 }
 
+// noteSnapshot keeps the binary log position of the first snapshot
+// transaction of a CDC stream: changes before it are in the snapshot.
+func (s *streamRun) noteSnapshot() {
+	if c := s.r.cdc; c != nil && s.p.cdc && s.since == nil && !c.snapshotPos.IsZero() {
+		pos := c.snapshotPos
+		s.since = &pos
+	}
+}
+
 // takeTarget reads the cursor position an incremental read by key hands
 // over to: the greatest cursor value now, with the count and key
 // fingerprint of its rows, in the same snapshot as the chunks.
@@ -229,6 +245,7 @@ func (s *streamRun) readOnePass(ctx context.Context) error {
 	q, _, _ := plan.Query(nil, 0)
 	return s.retry(ctx, func() bool { return s.total == 0 }, func(ctx context.Context) error {
 		return s.r.inSnapshot(ctx, func(conn *sql.Conn) error {
+			s.noteSnapshot()
 			_, err := query.Scan(ctx, conn, q, nil, len(s.p.cols), s.row)
 			return err
 		})
@@ -307,7 +324,22 @@ func (s *streamRun) row(values [][]byte) error {
 	if s.total&63 == 0 {
 		s.now = time.Now()
 	}
-	s.buf = s.enc.AppendObject(s.buf[:0], values)
+	if c := s.r.cdc; c == nil || s.p.meta == 0 {
+		s.buf = s.enc.AppendObject(s.buf[:0], values)
+	} else {
+		c.cursor++
+		pos := c.shared.Position
+		if s.since != nil {
+			pos = *s.since
+		}
+		buf := append(s.buf[:0], '{')
+		buf = s.enc.AppendFields(buf, values)
+		buf = appendMeta(buf, s.p.meta, s.enc.Len() == 0, c.updatedAt, false, c.meta.quotedFile(pos.File), pos.Pos, c.cursor)
+		s.buf = append(buf, '}')
+	}
+	if c := s.r.cdc; c != nil {
+		c.sinceState++
+	}
 	if err := s.r.w.WriteRecord(s.prefix, s.now.UnixMilli(), s.buf, s.enc.Changes()); err != nil {
 		return &outputError{err}
 	}
@@ -379,6 +411,15 @@ func (s *streamRun) checkpoint(st *state.Stream) error {
 	}
 	st.Name = s.p.desc.Name
 	st.Namespace = s.r.cfg.Database
+	if s.r.cdc != nil {
+		s.state = st
+		if err := s.r.globalState(); err != nil {
+			return err
+		}
+		s.sinceState = 0
+		s.lastState = time.Now()
+		return nil
+	}
 	msg := &protocol.StateMessage{
 		Type:        protocol.StateStream,
 		Stream:      &protocol.StreamState{StreamDescriptor: s.p.desc, StreamState: st.Marshal()},

@@ -29,7 +29,9 @@ func TestTLSModes(t *testing.T) {
 		"CREATE TABLE radar.store (id int PRIMARY KEY, name varchar(20))",
 		"INSERT INTO radar.store VALUES (1, 'over tls')",
 		"CREATE USER 'tls_user'@'%' IDENTIFIED BY '"+pw+"' REQUIRE SSL",
-		"GRANT SELECT, REPLICATION CLIENT ON *.* TO 'tls_user'@'%'",
+		"GRANT SELECT, REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO 'tls_user'@'%'",
+		"CREATE USER 'noslave'@'%' IDENTIFIED BY '"+pw+"'",
+		"GRANT SELECT, REPLICATION CLIENT ON *.* TO 'noslave'@'%'",
 		"CREATE USER 'x509_user'@'%' IDENTIFIED BY '"+pw+"' REQUIRE X509",
 		"GRANT SELECT ON radar.* TO 'x509_user'@'%'",
 		"CREATE USER 'norepl'@'%' IDENTIFIED BY '"+pw+"'",
@@ -71,6 +73,9 @@ func TestTLSModes(t *testing.T) {
 		{"client key without certificate", cfg("127.0.0.1", "tls_user", map[string]any{"mode": "verify_ca", "ca_certificate": ca.CertPEM, "client_key": client.KeyPEM}, nil), "must be given together"},
 		{"CDC prerequisites", cfg("127.0.0.1", "tls_user", nil, cdc), ""},
 		{"CDC without REPLICATION CLIENT", cfg("127.0.0.1", "norepl", nil, cdc), "REPLICATION CLIENT"},
+		{"CDC without REPLICATION SLAVE", cfg("127.0.0.1", "noslave", nil, cdc), "REPLICATION SLAVE"},
+		{"CDC over verify_identity", cfg("localhost", "tls_user", verify("verify_identity", ca.CertPEM), cdc), ""},
+		{"CDC initial_waiting_seconds out of range", cfg("127.0.0.1", "tls_user", nil, map[string]any{"replication_method": map[string]any{"method": "CDC", "initial_waiting_seconds": 60}}), "between 120 and 1200"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

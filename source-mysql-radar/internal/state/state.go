@@ -1,7 +1,7 @@
 // Package state reads and writes the per-stream state blobs of the source.
 //
-// Output shapes (stream_state of a STREAM state; the CDC reader will put the
-// same per-stream blobs into the stream_states of its GLOBAL state):
+// Output shapes (stream_state of a STREAM state; with CDC the same blobs,
+// in the stream_states of one GLOBAL state, plus the shapes below):
 //
 //	in progress, read by key:  {"state_type":"primary_key","version":2,"stream_name":..,"stream_namespace":..,
 //	                            "pk_name":"id","pk_val":"123","pk_names":["id"],"pk_vals":["123"],
@@ -10,6 +10,13 @@
 //	incremental by cursor:     {"state_type":"cursor_based","version":2,"stream_name":..,"stream_namespace":..,
 //	                            "cursor_field":["updated_at"],"cursor":"2024-01-02T03:04:05.000000",
 //	                            "cursor_record_count":1,"cursor_record_fingerprint":"9f..."}
+//	CDC, snapshot in progress: the primary_key shape plus "binlog_since":{"file":..,"pos":..}
+//	CDC, snapshot done:        {"state_type":"cdc","version":2,"stream_name":..,"stream_namespace":..,
+//	                            "cursor_field":["_ab_cdc_cursor"],"binlog_since":{...}}   (binlog_since until passed)
+//
+// binlog_since is the binary log position of the stream's snapshot: the
+// snapshot holds every change of the table before it, so the binlog read
+// skips them. The GLOBAL state's shared_state is a Shared.
 //
 // Input: the above, Airbyte source-mysql 3.0.0's {stream_name,
 // stream_namespace, cursor_field, cursor, cursor_record_count}, the v2
@@ -24,14 +31,20 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/binlog"
 )
 
 // State types.
 const (
 	TypePrimaryKey = "primary_key"
 	TypeCursor     = "cursor_based"
+	TypeCDC        = "cdc"
 	version        = 2
 )
+
+// CDCCursorField is the source-defined cursor of CDC streams.
+const CDCCursorField = "_ab_cdc_cursor"
 
 // Cursor is the position of an incremental read by cursor: every row whose
 // cursor is below Value has been emitted, and Count rows whose cursor equals
@@ -60,6 +73,11 @@ type Stream struct {
 	Cursor *Cursor
 	// Done marks a finished full refresh (the next sync starts over).
 	Done bool
+	// CDC marks a stream read from the binary log whose snapshot is done.
+	CDC bool
+	// Since is the binary log position of the snapshot of a CDC stream
+	// (nil once the binlog read has passed it).
+	Since *binlog.Position
 }
 
 // InProgress reports whether a read by key is under way.
@@ -77,15 +95,25 @@ type cursorBlob struct {
 }
 
 type keyBlob struct {
-	StateType        string      `json:"state_type"`
-	Version          int         `json:"version"`
-	StreamName       string      `json:"stream_name"`
-	StreamNamespace  string      `json:"stream_namespace"`
-	PKName           string      `json:"pk_name,omitempty"`
-	PKVal            string      `json:"pk_val,omitempty"`
-	PKNames          []string    `json:"pk_names,omitempty"`
-	PKVals           []string    `json:"pk_vals,omitempty"`
-	IncrementalState *cursorBlob `json:"incremental_state,omitempty"`
+	StateType        string           `json:"state_type"`
+	Version          int              `json:"version"`
+	StreamName       string           `json:"stream_name"`
+	StreamNamespace  string           `json:"stream_namespace"`
+	PKName           string           `json:"pk_name,omitempty"`
+	PKVal            string           `json:"pk_val,omitempty"`
+	PKNames          []string         `json:"pk_names,omitempty"`
+	PKVals           []string         `json:"pk_vals,omitempty"`
+	IncrementalState *cursorBlob      `json:"incremental_state,omitempty"`
+	Since            *binlog.Position `json:"binlog_since,omitempty"`
+}
+
+type cdcBlob struct {
+	StateType       string           `json:"state_type"`
+	Version         int              `json:"version"`
+	StreamName      string           `json:"stream_name"`
+	StreamNamespace string           `json:"stream_namespace"`
+	CursorField     []string         `json:"cursor_field"`
+	Since           *binlog.Position `json:"binlog_since,omitempty"`
 }
 
 // Marshal encodes the state blob.
@@ -94,11 +122,14 @@ func (s *Stream) Marshal() json.RawMessage {
 	switch {
 	case s.InProgress():
 		kb := keyBlob{StateType: TypePrimaryKey, Version: version, StreamName: s.Name, StreamNamespace: s.Namespace,
-			PKName: s.KeyNames[0], PKVal: s.KeyValues[0], PKNames: s.KeyNames, PKVals: s.KeyValues}
+			PKName: s.KeyNames[0], PKVal: s.KeyValues[0], PKNames: s.KeyNames, PKVals: s.KeyValues, Since: s.Since}
 		if s.Cursor != nil {
 			kb.IncrementalState = s.cursorBlob()
 		}
 		v = kb
+	case s.CDC:
+		v = cdcBlob{StateType: TypeCDC, Version: version, StreamName: s.Name, StreamNamespace: s.Namespace,
+			CursorField: []string{CDCCursorField}, Since: s.Since}
 	case s.Cursor != nil:
 		v = s.cursorBlob()
 	default:
@@ -119,18 +150,19 @@ func (s *Stream) cursorBlob() *cursorBlob {
 
 // inBlob is the union of every input shape.
 type inBlob struct {
-	StateType         string          `json:"state_type"`
-	StreamName        string          `json:"stream_name"`
-	StreamNamespace   string          `json:"stream_namespace"`
-	PKName            *string         `json:"pk_name"`
-	PKVal             json.RawMessage `json:"pk_val"`
-	PKNames           []string        `json:"pk_names"`
-	PKVals            []string        `json:"pk_vals"`
-	IncrementalState  json.RawMessage `json:"incremental_state"`
-	CursorField       []string        `json:"cursor_field"`
-	Cursor            json.RawMessage `json:"cursor"`
-	CursorRecordCount json.RawMessage `json:"cursor_record_count"`
-	Fingerprint       string          `json:"cursor_record_fingerprint"`
+	StateType         string           `json:"state_type"`
+	StreamName        string           `json:"stream_name"`
+	StreamNamespace   string           `json:"stream_namespace"`
+	PKName            *string          `json:"pk_name"`
+	PKVal             json.RawMessage  `json:"pk_val"`
+	PKNames           []string         `json:"pk_names"`
+	PKVals            []string         `json:"pk_vals"`
+	IncrementalState  json.RawMessage  `json:"incremental_state"`
+	CursorField       []string         `json:"cursor_field"`
+	Cursor            json.RawMessage  `json:"cursor"`
+	CursorRecordCount json.RawMessage  `json:"cursor_record_count"`
+	Fingerprint       string           `json:"cursor_record_fingerprint"`
+	Since             *binlog.Position `json:"binlog_since"`
 }
 
 // ErrUnknownShape is returned for a blob that is none of the known shapes.
@@ -146,8 +178,11 @@ func Parse(raw json.RawMessage) (*Stream, error) {
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnknownShape, err)
 	}
-	s := &Stream{Name: in.StreamName, Namespace: in.StreamNamespace}
+	s := &Stream{Name: in.StreamName, Namespace: in.StreamNamespace, Since: in.Since}
 	switch in.StateType {
+	case TypeCDC:
+		s.CDC = true
+		return s, nil
 	case TypePrimaryKey:
 		if err := s.parseKey(&in); err != nil {
 			return nil, err
@@ -232,4 +267,59 @@ func scalarString(raw json.RawMessage) (string, error) {
 		return "", errors.New("not a string or a number")
 	}
 	return n.String(), nil
+}
+
+// Shared is the shared_state of the GLOBAL state of a CDC read: where the
+// next read starts, on which server, and the schemas of the captured
+// tables as of that position.
+type Shared struct {
+	StateType string `json:"state_type"` // "binlog"
+	Version   int    `json:"version"`
+	// Server identifies the server the position belongs to.
+	Server binlog.Identity `json:"server"`
+	// Position is where the next read starts: the start of a transaction
+	// of which SkipRowEvents row events were read, or the position after
+	// the last transaction read.
+	Position      binlog.Position `json:"binlog"`
+	SkipRowEvents int             `json:"skip_row_events,omitempty"`
+	// FileStarted is the creation time of Position's file (its format
+	// description event), to tell a reset and renumbered binary log.
+	FileStarted uint32 `json:"file_started_at,omitempty"`
+	// GTIDs is the GTID set of the transactions before Position (when the
+	// server has GTIDs).
+	GTIDs string `json:"gtids,omitempty"`
+	// Cursor is the last _ab_cdc_cursor emitted.
+	Cursor int64 `json:"cursor"`
+	// Schemas are the captured tables' schemas as of Position.
+	Schemas json.RawMessage `json:"schemas"`
+}
+
+// TypeShared is the state_type of Shared.
+const TypeShared = "binlog"
+
+// Marshal encodes the shared state.
+func (s *Shared) Marshal() json.RawMessage {
+	s.StateType, s.Version = TypeShared, 1
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// ParseShared decodes a shared state written by Marshal. A missing or null
+// blob gives nil.
+func ParseShared(raw json.RawMessage) (*Shared, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var s Shared
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnknownShape, err)
+	}
+	if s.StateType != TypeShared || s.Position.IsZero() {
+		return nil, fmt.Errorf("%w: the shared state is not a binlog position of this connector", ErrUnknownShape)
+	}
+	return &s, nil
 }

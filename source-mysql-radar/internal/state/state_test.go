@@ -5,6 +5,8 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/binlog"
 )
 
 func str(s string) *string { return &s }
@@ -24,6 +26,12 @@ func TestMarshalParseRoundTrip(t *testing.T) {
 			`{"state_type":"cursor_based","version":2,"stream_name":"t","stream_namespace":"radar","cursor_field":["updated_at"],"cursor":"2024-01-02T03:04:05.000000","cursor_record_count":2,"cursor_record_fingerprint":"00000000000000ff"}`},
 		{"no cursor value yet", &Stream{Name: "t", Namespace: "radar", Cursor: &Cursor{Field: "c"}},
 			`{"state_type":"cursor_based","version":2,"stream_name":"t","stream_namespace":"radar","cursor_field":["c"],"cursor":null,"cursor_record_count":0}`},
+		{"cdc snapshot in progress", &Stream{Name: "t", Namespace: "radar", KeyNames: []string{"id"}, KeyValues: []string{"7"}, Since: &binlog.Position{File: "bin.000002", Pos: 691}},
+			`{"state_type":"primary_key","version":2,"stream_name":"t","stream_namespace":"radar","pk_name":"id","pk_val":"7","pk_names":["id"],"pk_vals":["7"],"binlog_since":{"file":"bin.000002","pos":691}}`},
+		{"cdc", &Stream{Name: "t", Namespace: "radar", CDC: true, Since: &binlog.Position{File: "bin.000002", Pos: 691}},
+			`{"state_type":"cdc","version":2,"stream_name":"t","stream_namespace":"radar","cursor_field":["_ab_cdc_cursor"],"binlog_since":{"file":"bin.000002","pos":691}}`},
+		{"cdc passed", &Stream{Name: "t", Namespace: "radar", CDC: true},
+			`{"state_type":"cdc","version":2,"stream_name":"t","stream_namespace":"radar","cursor_field":["_ab_cdc_cursor"]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,9 +75,31 @@ func TestParseAirbyteShapes(t *testing.T) {
 			t.Errorf("%s: Parse = %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
-	for _, bad := range []string{`{"state_type":"cdc"}`, `{"x":1}`, `[1]`, `{"state_type":"primary_key","pk_names":["a","b"],"pk_vals":["1"]}`} {
+	for _, bad := range []string{`{"state_type":"cdc_offset"}`, `{"x":1}`, `[1]`, `{"state_type":"primary_key","pk_names":["a","b"],"pk_vals":["1"]}`} {
 		if _, err := Parse(json.RawMessage(bad)); !errors.Is(err, ErrUnknownShape) {
 			t.Errorf("Parse(%s) = %v, want ErrUnknownShape", bad, err)
 		}
+	}
+}
+
+func TestShared(t *testing.T) {
+	in := &Shared{Server: binlog.Identity{Flavor: "mariadb", ServerID: 2}, Position: binlog.Position{File: "bin.000003", Pos: 1015},
+		FileStarted: 1795649075, GTIDs: "0-2-9", Cursor: 1795649075000000042, Schemas: json.RawMessage(`{"charset":"utf8mb4","tables":{}}`)}
+	raw := in.Marshal()
+	want := `{"state_type":"binlog","version":1,"server":{"flavor":"mariadb","server_id":2},"binlog":{"file":"bin.000003","pos":1015},"file_started_at":1795649075,"gtids":"0-2-9","cursor":1795649075000000042,"schemas":{"charset":"utf8mb4","tables":{}}}`
+	if string(raw) != want {
+		t.Fatalf("Marshal = %s\nwant %s", raw, want)
+	}
+	back, err := ParseShared(raw)
+	if err != nil || !reflect.DeepEqual(back, in) {
+		t.Errorf("ParseShared = %+v, %v", back, err)
+	}
+	for _, bad := range []string{`{"state":{"mysql_cdc_offset":{}}}`, `{"state_type":"binlog","binlog":{}}`, `[]`} {
+		if _, err := ParseShared(json.RawMessage(bad)); !errors.Is(err, ErrUnknownShape) {
+			t.Errorf("ParseShared(%s) = %v, want ErrUnknownShape", bad, err)
+		}
+	}
+	if s, err := ParseShared(nil); s != nil || err != nil {
+		t.Errorf("ParseShared(nil) = %v, %v", s, err)
 	}
 }

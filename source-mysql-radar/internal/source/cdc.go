@@ -1,0 +1,675 @@
+package source
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/binlog"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/cdc"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/column"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/dbconn"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/schema"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/state"
+)
+
+// cdcRead is what a read under replication_method CDC shares across its
+// streams: the server, the shared part of the GLOBAL state, the schema
+// history and the _ab_cdc_cursor counter.
+type cdcRead struct {
+	srv     *binlog.Server
+	shared  state.Shared
+	schemas *cdc.Schemas
+	// sameServer: the saved position belongs to this server.
+	sameServer bool
+	// useGTIDs: the read starts at the saved GTID set.
+	useGTIDs bool
+	// cursor is the last _ab_cdc_cursor written.
+	cursor int64
+	// runs are all streams of the read, for the GLOBAL state.
+	runs []*streamRun
+	// sinceState counts records of all streams since the last STATE.
+	sinceState int64
+	// updatedAt is the _ab_cdc_updated_at of snapshot records (the sync's
+	// start), quoted.
+	updatedAt []byte
+	// snapshotPos is the binary log position of the snapshot transaction
+	// inSnapshot opened last.
+	snapshotPos binlog.Position
+	meta        metaWriter
+	now         time.Time
+	// binlogPhase: the shared state's schemas come from the binary log
+	// read's checkpoints.
+	binlogPhase bool
+	// lastState is the content of the last GLOBAL state written.
+	lastState string
+}
+
+// staleError is a saved position the server no longer has.
+type staleError struct{ reason string }
+
+func (e *staleError) Error() string { return e.reason }
+
+// staleMessage is the config error of a stale position.
+func staleMessage(pos binlog.Position, reason string) error {
+	return protocol.ConfigError(nil, "the binary log position saved by the last sync (%s) can no longer be read: %s. Reset the connection's data (or set `replication_method.invalid_cdc_cursor_position_behavior` to \"Re-sync data\" to read every stream again), then keep binary logs longer than the time between syncs (binlog_expire_logs_seconds, e.g. 7 days) or sync more often", pos, reason)
+}
+
+// readCDC reads the streams under replication_method CDC: the streams that
+// need one get a snapshot (resumable, by primary key), taken after the
+// binary log position the read starts at; then the binary log is read from
+// that position up to the server's position at the end of the snapshots,
+// for every CDC stream at once. All progress goes into one GLOBAL state.
+func (r *reader) readCDC(ctx context.Context, tables []*schema.Table, plans []*streamPlan, st *protocol.InputState) error {
+	cfg := r.cfg
+	srv, err := binlog.Inspect(ctx, r.db)
+	if err != nil {
+		return classifyQueryError(err, cfg, "inspect the server's binary log settings")
+	}
+	if srv.TransactionCompression {
+		return protocol.ConfigError(nil, "the server compresses transactions in the binary log (binlog_transaction_compression=ON), which this connector cannot read: set binlog_transaction_compression=OFF")
+	}
+	if strings.Contains(strings.ToUpper(srv.RowValueOptions), "PARTIAL_JSON") {
+		return protocol.ConfigError(nil, "the server writes partial JSON updates to the binary log (binlog_row_value_options=PARTIAL_JSON), which do not carry full row images: set binlog_row_value_options to ''")
+	}
+	dbCharset, err := schema.DatabaseCharset(ctx, r.db, cfg.Database)
+	if err != nil {
+		return classifyQueryError(err, cfg, "read the database's character set")
+	}
+	c := &cdcRead{srv: srv, now: time.Now()}
+	c.updatedAt = appendQuotedTime(nil, c.now)
+	r.cdc = c
+
+	var saved *state.Shared
+	if g := st.Global(); g != nil {
+		saved, err = state.ParseShared(g.SharedState)
+		if err != nil {
+			return protocol.ConfigError(err, "the saved GLOBAL state is not a binary log position of this connector (%v): reset the connection's data", errors.Unwrap(err))
+		}
+	} else if st != nil && len(st.Messages) > 0 {
+		r.log.Warn("the saved state holds no binary log position (it was written by a sync without CDC): every stream is read from the beginning")
+	}
+	now, err := r.cdcNow(ctx, tables, plans)
+	if err != nil {
+		return err
+	}
+	opts := column.Options{TinyInt1AsInteger: cfg.TinyInt1AsInteger}
+	if saved != nil {
+		reason := r.validateSaved(ctx, saved)
+		if reason == "" {
+			c.schemas, err = cdc.LoadSchemas(saved.Schemas, cfg.Database, srv.Flavor, opts)
+			if err != nil {
+				return protocol.ConfigError(err, "the saved table schemas cannot be read: reset the connection's data")
+			}
+			c.shared = *saved
+			reason = r.probe(ctx, plans)
+		}
+		if reason != "" {
+			if !cfg.ResyncOnInvalidPosition {
+				return staleMessage(saved.Position, reason)
+			}
+			r.log.Warn("the saved binary log position can no longer be read (" + reason + "): as `invalid_cdc_cursor_position_behavior` is \"Re-sync data\", every stream is read again from the beginning")
+			saved = nil
+			for _, p := range plans {
+				p.saved = nil
+			}
+		}
+	}
+	if saved == nil {
+		c.shared = state.Shared{Server: srv.Identity(), Position: now.Position, GTIDs: now.GTIDs}
+		c.schemas = cdc.NewSchemas(cfg.Database, dbCharset, srv.Flavor, opts)
+		c.sameServer, c.useGTIDs = true, false
+	}
+	c.cursor = max(c.shared.Cursor, c.now.UnixNano())
+	r.prepareCDCStreams(plans, tables, now, saved != nil)
+	return r.runCDC(ctx, plans, now)
+}
+
+// cdcNow takes the server's binary log position and reloads the schema
+// until no captured table changed between the load the plans were made
+// from and the reload: the schemas of new streams are then those of the
+// position.
+func (r *reader) cdcNow(ctx context.Context, tables []*schema.Table, plans []*streamPlan) (binlog.Status, error) {
+	before := map[string]*schema.Table{}
+	for _, t := range tables {
+		before[t.Name] = t
+	}
+	for attempt := 0; ; attempt++ {
+		now, err := binlog.CurrentStatus(ctx, r.db, r.cdc.srv)
+		if err != nil {
+			if errors.Is(err, binlog.ErrBinlogOff) {
+				return now, protocol.ConfigError(err, "CDC needs the binary log: set log_bin on the server")
+			}
+			return now, classifyQueryError(err, r.cfg, "read the binary log position (SHOW MASTER STATUS); CDC needs the REPLICATION CLIENT privilege")
+		}
+		after, err := loadTables(ctx, r.db, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return now, err
+		}
+		changed := ""
+		for _, t := range after {
+			if b := before[t.Name]; b != nil && !cdc.SameColumns(b.Columns, t.Columns) {
+				changed = t.Name
+			}
+			before[t.Name] = t
+		}
+		if changed == "" {
+			return now, nil
+		}
+		if attempt == 3 {
+			return now, protocol.TransientError(nil, "the schema of table %s keeps changing while the read starts; try again later", changed)
+		}
+		r.log.Warn("the schema of table " + changed + " changed while the read started: reading the position and the schema again")
+		for _, p := range plans {
+			if p.table.Name == changed {
+				return now, protocol.TransientError(nil, "the schema of table %s changed while the read started; the next attempt reads it again", changed)
+			}
+		}
+	}
+}
+
+// validateSaved checks the saved position against the server; it returns
+// why it cannot be read, or "".
+func (r *reader) validateSaved(ctx context.Context, saved *state.Shared) string {
+	c, srv := r.cdc, r.cdc.srv
+	if saved.Server.Flavor != "" && saved.Server.Flavor != srv.Flavor {
+		return fmt.Sprintf("it was saved on a %s server, and this server is %s", saved.Server.Flavor, srv.Flavor)
+	}
+	c.sameServer = saved.Server.ServerID == srv.ServerID && saved.Server.ServerUUID == srv.ServerUUID
+	if srv.GTIDs && saved.GTIDs != "" {
+		gs, err := binlog.ReadGTIDState(ctx, r.db, srv)
+		if err != nil {
+			return "the server's GTID state cannot be read: " + err.Error()
+		}
+		savedSet, err := binlog.ParseGTIDs(srv.Flavor, saved.GTIDs)
+		if err != nil {
+			return fmt.Sprintf("the saved GTID set %q cannot be read", saved.GTIDs)
+		}
+		executed, err := binlog.ParseGTIDs(srv.Flavor, gs.Executed)
+		if err != nil {
+			return fmt.Sprintf("the server's GTID set %q cannot be read", gs.Executed)
+		}
+		if !executed.Contain(savedSet) {
+			return fmt.Sprintf("the server has not executed all transactions of the saved GTID set %s (it has %s): it is another server, or its binary log was reset", saved.GTIDs, gs.Executed)
+		}
+		if gs.Purged != "" {
+			purged, err := binlog.ParseGTIDs(srv.Flavor, gs.Purged)
+			if err == nil && !savedSet.Contain(purged) {
+				return fmt.Sprintf("binary logs holding transactions the last sync did not read were purged (gtid_purged %s, saved GTID set %s)", gs.Purged, saved.GTIDs)
+			}
+		}
+		c.useGTIDs = true
+		return ""
+	}
+	if !c.sameServer {
+		return fmt.Sprintf("it belongs to another server (server_id %d %s; this one is server_id %d %s), and without GTIDs a file position cannot be carried over", saved.Server.ServerID, saved.Server.ServerUUID, srv.ServerID, srv.ServerUUID)
+	}
+	logs, err := binlog.Logs(ctx, r.db)
+	if err != nil {
+		return "the server's binary logs cannot be listed (SHOW BINARY LOGS): " + err.Error()
+	}
+	for _, l := range logs {
+		if l.Name == saved.Position.File {
+			if uint64(saved.Position.Pos) > l.Size {
+				return fmt.Sprintf("binary log file %s is only %d bytes long now: the binary logs were reset", l.Name, l.Size)
+			}
+			return ""
+		}
+	}
+	oldest := "none"
+	if len(logs) > 0 {
+		oldest = logs[0].Name
+	}
+	return fmt.Sprintf("binary log file %s is no longer on the server (the oldest is %s): it was purged, or the binary logs were reset", saved.Position.File, oldest)
+}
+
+// probe opens the binary log at the saved position, so that a purged or
+// replaced position is noticed before anything is read.
+func (r *reader) probe(ctx context.Context, plans []*streamPlan) string {
+	rd, err := cdc.NewReader(r.readerOptions(nil, binlog.Status{}))
+	if err != nil {
+		return err.Error()
+	}
+	err = rd.Probe(ctx, 30*time.Second)
+	var stale *cdc.StaleError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &stale):
+		return stale.Reason
+	}
+	// Other failures (privileges, network) surface when the stream is read.
+	r.log.Warn("could not check the saved binary log position before reading: " + err.Error())
+	return ""
+}
+
+// prepareCDCStreams decides, for every stream, whether it needs a
+// snapshot, and registers the schemas of new CDC streams.
+func (r *reader) prepareCDCStreams(plans []*streamPlan, tables []*schema.Table, now binlog.Status, resumed bool) {
+	c := r.cdc
+	captured := map[string]bool{}
+	for _, p := range plans {
+		if !p.cdc {
+			continue
+		}
+		captured[p.table.Name] = true
+		c.schemas.Capture(p.table.Name)
+		known := c.schemas.Table(p.table.Name) != nil
+		if p.saved != nil && (p.saved.CDC || p.saved.InProgress()) && !known {
+			r.log.Warn("the saved state has no schema for this stream's table: it is read again from the beginning", "stream", p.desc.String())
+			p.saved = nil
+		}
+		if p.saved != nil && !p.saved.CDC && !(p.saved.InProgress() && p.saved.Since != nil) {
+			p.saved = nil // not a CDC state: start over
+		}
+		if !c.sameServer && p.saved != nil && p.saved.Since != nil {
+			// A snapshot position of another server cannot be compared with
+			// this server's positions: its changes are read again.
+			p.saved.Since = nil
+		}
+		if p.saved == nil || !known {
+			since := now.Position
+			if !resumed {
+				since = binlog.Position{} // the read starts here anyway
+			}
+			c.schemas.Set(cdc.FromSchema(p.table, c.schemas.Charset), since)
+		}
+	}
+	for _, name := range c.schemas.Names() {
+		if !captured[name] {
+			c.schemas.Drop(name)
+		}
+	}
+}
+
+// needsSnapshot reports whether a CDC stream is read by a snapshot first.
+func (p *streamPlan) needsSnapshot() bool { return p.saved == nil || !p.saved.CDC }
+
+// runCDC reads the streams: snapshots, then the binary log.
+func (r *reader) runCDC(ctx context.Context, plans []*streamPlan, now binlog.Status) error {
+	c := r.cdc
+	var binlogRuns []*streamRun
+	done := map[*streamRun]bool{}
+	fail := func(err error, p *streamPlan) error {
+		if !isOutputError(err) {
+			for _, s := range c.runs {
+				if !done[s] {
+					_ = r.w.StreamStatus(s.p.desc, protocol.StreamIncomplete)
+				}
+			}
+		}
+		if p != nil {
+			return protocol.WithStream(err, p.desc)
+		}
+		return err
+	}
+	for _, p := range plans {
+		s := r.newStreamRun(p)
+		if p.saved != nil {
+			cp := *p.saved
+			s.state = &cp
+			s.since = p.saved.Since
+		}
+		c.runs = append(c.runs, s)
+	}
+	for _, s := range c.runs {
+		if err := r.w.StreamStatus(s.p.desc, protocol.StreamStarted); err != nil {
+			return &outputError{err}
+		}
+	}
+	for _, s := range c.runs {
+		p := s.p
+		if p.cdc {
+			binlogRuns = append(binlogRuns, s)
+		}
+		if p.cdc && !p.needsSnapshot() {
+			continue
+		}
+		if err := r.w.Estimate(p.desc, p.table.RowEstimate, p.table.ByteEstimate); err != nil {
+			return &outputError{err}
+		}
+		r.log.Info("reading "+p.desc.String()+": "+p.describe(r.cfg.ChunkSize), "estimated_rows", p.table.RowEstimate)
+		start := time.Now()
+		if err := s.snapshot(ctx); err != nil {
+			return fail(err, p)
+		}
+		r.log.Info("read "+p.desc.String(), "records", s.total, "seconds", time.Since(start).Round(time.Millisecond).Seconds())
+		if !p.cdc {
+			if err := s.setRunning(); err != nil {
+				return err
+			}
+			if err := r.w.StreamStatus(p.desc, protocol.StreamComplete); err != nil {
+				return &outputError{err}
+			}
+			done[s] = true
+		}
+	}
+	if len(binlogRuns) > 0 {
+		if err := r.readBinlog(ctx, binlogRuns); err != nil {
+			return fail(err, nil)
+		}
+	}
+	if err := r.globalState(); err != nil {
+		return err
+	}
+	for _, s := range binlogRuns {
+		if err := s.setRunning(); err != nil {
+			return err
+		}
+		if err := r.w.StreamStatus(s.p.desc, protocol.StreamComplete); err != nil {
+			return &outputError{err}
+		}
+		done[s] = true
+	}
+	return nil
+}
+
+// snapshot reads a stream's table in full (resuming a saved position) and
+// records the state that follows it.
+func (s *streamRun) snapshot(ctx context.Context) error {
+	p := s.p
+	if len(p.key) > 0 {
+		s.resumeKey(p.saved)
+		if err := s.readByKey(ctx); err != nil {
+			return err
+		}
+	} else if err := s.readOnePass(ctx); err != nil {
+		return err
+	}
+	if p.cdc {
+		return s.checkpoint(&state.Stream{CDC: true})
+	}
+	return s.checkpoint(&state.Stream{Done: true})
+}
+
+// globalState writes the GLOBAL state: the shared binary log position and
+// every stream's state, with the records of all streams since the last.
+func (r *reader) globalState() error {
+	c := r.cdc
+	c.shared.Cursor = c.cursor
+	if !c.binlogPhase {
+		c.shared.Schemas = c.schemas.Marshal()
+	}
+	msg := &protocol.StateMessage{
+		Type:        protocol.StateGlobal,
+		Global:      &protocol.GlobalState{SharedState: c.shared.Marshal(), StreamStates: []protocol.StreamState{}},
+		SourceStats: protocol.NewStateStats(c.sinceState),
+	}
+	for _, s := range c.runs {
+		if s.state == nil {
+			continue
+		}
+		st := *s.state
+		st.Name, st.Namespace = s.p.desc.Name, r.cfg.Database
+		if s.p.cdc {
+			st.Since = s.since
+		}
+		msg.Global.StreamStates = append(msg.Global.StreamStates, protocol.StreamState{StreamDescriptor: s.p.desc, StreamState: st.Marshal()})
+	}
+	// A state equal to the last one, with no record since, says nothing.
+	sig := string(msg.Global.SharedState)
+	for _, ss := range msg.Global.StreamStates {
+		sig += "\x00" + string(ss.StreamState)
+	}
+	if c.sinceState == 0 && sig == c.lastState {
+		return nil
+	}
+	c.lastState = sig
+	if err := r.w.State(msg); err != nil {
+		return &outputError{err}
+	}
+	if err := r.w.Flush(); err != nil {
+		return &outputError{err}
+	}
+	c.sinceState = 0
+	return nil
+}
+
+// snapshotPosition returns the binary log position a snapshot transaction
+// sees: MariaDB reports it exactly (binlog_snapshot_position); otherwise
+// the position read before the transaction started, which is not later.
+func (r *reader) snapshotPosition(ctx context.Context, conn *sql.Conn, before binlog.Position) binlog.Position {
+	if r.cdc.srv.Flavor != binlog.MariaDB {
+		return before
+	}
+	rows, err := conn.QueryContext(ctx, "SHOW SESSION STATUS LIKE 'binlog_snapshot_%'")
+	if err != nil {
+		return before
+	}
+	defer rows.Close()
+	var pos binlog.Position
+	for rows.Next() {
+		var name, value string
+		if rows.Scan(&name, &value) != nil {
+			return before
+		}
+		switch strings.ToLower(name) {
+		case "binlog_snapshot_file":
+			pos.File = value
+		case "binlog_snapshot_position":
+			n, err := strconv.ParseUint(value, 10, 32)
+			if err != nil {
+				return before
+			}
+			pos.Pos = uint32(n)
+		}
+	}
+	if rows.Err() != nil || pos.IsZero() || pos.Compare(before) < 0 {
+		return before
+	}
+	return pos
+}
+
+// readerOptions builds the options of a binary log read from the shared
+// state (the start) to target.
+func (r *reader) readerOptions(runs []*streamRun, target binlog.Status) cdc.Options {
+	c, cfg := r.cdc, r.cfg
+	opts := cdc.Options{
+		Server: c.srv, Stream: streamConfig(r.db, c.srv, r.log),
+		Start: cdc.Checkpoint{Position: c.shared.Position, GTIDs: c.shared.GTIDs, SkipEvents: c.shared.SkipRowEvents,
+			FileStarted: c.shared.FileStarted},
+		UseGTIDs: c.useGTIDs, SameServer: c.sameServer,
+		Target: target.Position, TargetGTIDs: target.GTIDs,
+		Schemas:            c.schemas,
+		CheckpointRecords:  int64(cfg.CheckpointRecords),
+		CheckpointInterval: cfg.CheckpointInterval,
+		Wait:               time.Duration(cfg.InitialWaitingSeconds) * time.Second,
+		Log:                r.log,
+	}
+	for _, s := range runs {
+		capt := &cdc.Capture{Stream: s.p.desc.String(), Table: s.p.table.Name, Data: s}
+		if s.since != nil {
+			capt.Since = *s.since
+		}
+		for _, col := range s.p.emit {
+			capt.Emit = append(capt.Emit, col.Name)
+		}
+		capt.Emit = append(capt.Emit, s.p.missing...)
+		opts.Captures = append(opts.Captures, capt)
+	}
+	return opts
+}
+
+// streamConfig is how the replication stream connects: as the pool does
+// (credentials, TLS, SSH tunnel).
+func streamConfig(db *dbconn.DB, srv *binlog.Server, log *slog.Logger) binlog.StreamConfig {
+	cfg := db.Config
+	stream := binlog.StreamConfig{Host: cfg.Host, Port: uint16(cfg.Port), User: cfg.Username, Password: cfg.Password,
+		Dial: db.Dialer(), Flavor: srv.Flavor, Logger: slog.New(debugHandler{log.Handler()}),
+		FillZeroLogPos: srv.NeedsZeroLogPosFill()}
+	if tlsCfg, fallback := cfg.TLS.ClientConfig(cfg.Host); tlsCfg != nil {
+		stream.TLS = tlsCfg
+		if fallback {
+			if on, err := db.UsesTLS(context.Background()); err == nil && !on {
+				stream.TLS = nil // preferred, and the server does not offer TLS
+			}
+		}
+	}
+	return stream
+}
+
+// readBinlog reads the binary log from the shared position to the
+// server's current position, retrying lost connections from the last
+// position read.
+func (r *reader) readBinlog(ctx context.Context, runs []*streamRun) error {
+	c := r.cdc
+	target, err := binlog.CurrentStatus(ctx, r.db, c.srv)
+	if err != nil {
+		return classifyQueryError(err, r.cfg, "read the binary log position (SHOW MASTER STATUS)")
+	}
+	for _, s := range runs {
+		if err := s.setRunning(); err != nil {
+			return err
+		}
+	}
+	if c.sameServer && !c.useGTIDs && c.shared.Position == target.Position && c.shared.SkipRowEvents == 0 {
+		r.log.Info("the binary log has no new events since the last sync", "position", target.Position.String())
+		return nil
+	}
+	r.log.Info("reading the binary log", "from", c.shared.Position.String(), "gtids", c.shared.GTIDs, "to", target.Position.String())
+	sink := &binlogSink{r: r}
+	failures := 0
+	for {
+		if c.binlogPhase {
+			// Restarting after a lost stream: the schemas as of the
+			// checkpoint, not as of the last event read.
+			schemas, err := cdc.LoadSchemas(c.shared.Schemas, r.cfg.Database, c.srv.Flavor, c.schemas.Opts)
+			if err != nil {
+				return protocol.SystemError(err, "reload the schema history of a checkpoint")
+			}
+			c.schemas = schemas
+		}
+		opts := r.readerOptions(runs, target)
+		rd, err := cdc.NewReader(opts)
+		if err != nil {
+			return protocol.ConfigError(err, "the saved binary log position cannot be used: reset the connection's data")
+		}
+		sink.rd = rd
+		start := time.Now()
+		sink.progress = false
+		err = rd.Run(ctx, sink)
+		if err == nil {
+			r.log.Info("read the binary log", "records", sink.total, "seconds", time.Since(start).Round(time.Millisecond).Seconds())
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var stale *cdc.StaleError
+		var se *cdc.StreamError
+		var te *cdc.TimeoutError
+		switch {
+		case isOutputError(err):
+			return err
+		case errors.As(err, &stale):
+			return staleMessage(c.shared.Position, stale.Reason)
+		case errors.As(err, &se) && (se.Code == 1227 || se.Code == 1045 || se.Code == 1044):
+			return protocol.ConfigError(err, "user %q may not read the binary log: grant it REPLICATION SLAVE (and REPLICATION CLIENT)", r.cfg.Username)
+		case errors.As(err, &te):
+			return protocol.TransientError(err, "%s", te.Error())
+		case !errors.As(err, &se):
+			var pe *protocol.Error
+			if errors.As(err, &pe) {
+				return err
+			}
+			return protocol.SystemError(err, "read the binary log")
+		}
+		// A lost stream: continue from the last event read.
+		if sink.progress {
+			failures = 0
+		}
+		failures++
+		if failures > r.cfg.MaxRetries {
+			return protocol.TransientError(err, "reading the binary log failed %d times in a row", failures)
+		}
+		if err := sink.Checkpoint(rd.Snapshot()); err != nil {
+			return err
+		}
+		wait := r.src.Backoff(failures)
+		r.log.Warn(fmt.Sprintf("the binary log stream was lost; retrying in %s from %s", wait, c.shared.Position), "attempt", failures, "error", err.Error())
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// binlogSink writes the changes of a binary log read as records.
+type binlogSink struct {
+	r        *reader
+	rd       *cdc.Reader
+	buf      []byte
+	total    int64
+	progress bool
+	now      time.Time
+}
+
+func (k *binlogSink) Row(c *cdc.Capture, ch *cdc.Change) error {
+	r := k.r
+	s := c.Data.(*streamRun)
+	if k.total&63 == 0 {
+		k.now = time.Now()
+	}
+	rc := r.cdc
+	rc.cursor++
+	buf := append(k.buf[:0], '{')
+	buf = ch.Enc.AppendFields(buf, ch.Values)
+	if s.p.meta != 0 {
+		buf = appendMeta(buf, s.p.meta, ch.Enc.Len() == 0, rc.meta.quotedTime(ch.Time), ch.Delete,
+			rc.meta.quotedFile(ch.Position.File), ch.Position.Pos, rc.cursor)
+	}
+	buf = append(buf, '}')
+	k.buf = buf
+	if err := r.w.WriteRecord(s.prefix, k.now.UnixMilli(), buf, ch.Enc.Changes()); err != nil {
+		return &outputError{err}
+	}
+	k.total++
+	k.progress = true
+	s.total++
+	rc.sinceState++
+	return nil
+}
+
+func (k *binlogSink) Checkpoint(cp *cdc.Checkpoint) error {
+	r := k.r
+	c := r.cdc
+	c.shared.Position = cp.Position
+	c.shared.GTIDs = cp.GTIDs
+	c.shared.SkipRowEvents = cp.SkipEvents
+	c.shared.FileStarted = cp.FileStarted
+	c.shared.Schemas = cp.Schemas
+	c.binlogPhase = true
+	// The position is now this server's, and GTID sets follow it.
+	c.sameServer = true
+	c.useGTIDs = c.srv.GTIDs && cp.GTIDs != ""
+	for _, cap := range k.rd.Captures() {
+		s := cap.Data.(*streamRun)
+		if cap.Since.IsZero() {
+			s.since = nil
+		}
+	}
+	return r.globalState()
+}
+
+// debugHandler sends go-mysql's log lines to the debug level.
+type debugHandler struct{ h slog.Handler }
+
+func (d debugHandler) Enabled(ctx context.Context, _ slog.Level) bool {
+	return d.h.Enabled(ctx, slog.LevelDebug)
+}
+
+func (d debugHandler) Handle(ctx context.Context, rec slog.Record) error {
+	rec.Level = slog.LevelDebug
+	return d.h.Handle(ctx, rec)
+}
+
+func (d debugHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return debugHandler{d.h.WithAttrs(attrs)}
+}
+
+func (d debugHandler) WithGroup(name string) slog.Handler { return debugHandler{d.h.WithGroup(name)} }
