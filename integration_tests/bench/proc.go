@@ -221,35 +221,6 @@ func ProcCPU(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTick, nil
 }
 
-// ProcRSS returns a running process's current and peak resident set size
-// from /proc/<pid>/status (bytes).
-func ProcRSS(pid int) (rss, hwm int64, err error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		var dst *int64
-		switch k {
-		case "VmRSS":
-			dst = &rss
-		case "VmHWM":
-			dst = &hwm
-		default:
-			continue
-		}
-		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		if err == nil {
-			*dst = n * 1024
-		}
-	}
-	return rss, hwm, nil
-}
-
 // ChildPID finds a direct child of this process whose command name is
 // comm (0 if none).
 func ChildPID(comm string) int {
