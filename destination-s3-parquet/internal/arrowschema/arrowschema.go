@@ -483,6 +483,9 @@ func (r *resolver) single(raw *rawSchema, typ string, path []string) (*Node, err
 		case legacy && raw.AirbyteType == "float":
 			return &Node{Kind: Float32}, nil
 		case !legacy && raw.Precision != nil && raw.Scale != nil && validDecimal(*raw.Precision, *raw.Scale):
+			if *raw.Precision > maxReadableDecimal {
+				return &Node{Kind: String}, nil
+			}
 			return &Node{Kind: Decimal, Precision: *raw.Precision, Scale: *raw.Scale}, nil
 		}
 		return &Node{Kind: Float64}, nil
@@ -523,8 +526,17 @@ func (r *resolver) single(raw *rawSchema, typ string, path []string) (*Node, err
 
 func validDecimal(p, s int32) bool { return p >= 1 && p <= 76 && s >= 0 && s <= p }
 
+// maxReadableDecimal is the widest DECIMAL that Athena, Glue, Spark and
+// DuckDB read from Parquet. Wider ones (MySQL allows 65 digits) are written
+// as their exact decimal text instead of a DECIMAL(p>38) column that those
+// engines reject or read as DOUBLE.
+const maxReadableDecimal = 38
+
 func (r *resolver) integer(raw *rawSchema) *Node {
 	if r.layout == Current && raw.Precision != nil && *raw.Precision > 18 && *raw.Precision <= 76 {
+		if *raw.Precision > maxReadableDecimal {
+			return &Node{Kind: String}
+		}
 		return &Node{Kind: Decimal, Precision: *raw.Precision}
 	}
 	return &Node{Kind: Int64}
