@@ -1,0 +1,240 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/protocoltest"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/testdb"
+)
+
+// TestCDCSnapshotThenChanges: the first sync snapshots every stream; later
+// syncs read inserts, updates and deletes from the binary log, each change
+// exactly once, with the CDC metadata; a sync without changes reads none;
+// _ab_cdc_cursor grows across syncs; streams without a key stay full
+// refresh.
+func TestCDCSnapshotThenChanges(t *testing.T) {
+	srv := cdcServer(t)
+	db := srv.Database(t, "cdc_basic",
+		"CREATE TABLE orders (id int PRIMARY KEY, customer varchar(20) NOT NULL, amount decimal(10,2), paid tinyint(1) NOT NULL DEFAULT 0)",
+		"CREATE TABLE tags (k varchar(10) PRIMARY KEY, v int)",
+		"CREATE TABLE log_nokey (msg varchar(20))",
+		"INSERT INTO orders VALUES (1,'ana',10.50,1),(2,'bia',20.00,0),(3,'caio',NULL,0)",
+		"INSERT INTO tags VALUES ('a',1)",
+		"INSERT INTO log_nokey VALUES ('x')")
+	cfg := cdcConfig(srv, "cdc_basic", nil)
+
+	disc := runBinary(t, "discover", cfg, nil, nil)
+	streams := map[string]protocol.Stream{}
+	for _, m := range disc.msgs {
+		if m.Type == protocol.TypeCatalog {
+			for _, s := range m.Catalog.Streams {
+				streams[s.Name] = s
+			}
+		}
+	}
+	o := streams["orders"]
+	if !o.SourceDefinedCursor || !reflect.DeepEqual(o.DefaultCursorField, []string{"_ab_cdc_cursor"}) || !o.SupportsSyncMode(protocol.SyncModeIncremental) {
+		t.Errorf("orders: %+v", o)
+	}
+	for _, want := range []string{`"_ab_cdc_updated_at":{"type":"string","format":"date-time","airbyte_type":"timestamp_with_timezone"}`,
+		`"_ab_cdc_deleted_at":{"type":["null","string"],"format":"date-time","airbyte_type":"timestamp_with_timezone"}`,
+		`"_ab_cdc_log_file":{"type":"string"}`, `"_ab_cdc_log_pos":{"type":"number","airbyte_type":"integer"}`,
+		`"_ab_cdc_cursor":{"type":"number","airbyte_type":"integer"}`} {
+		if !bytes.Contains(o.JSONSchema, []byte(want)) {
+			t.Errorf("orders schema lacks %s: %s", want, o.JSONSchema)
+		}
+	}
+	if n := streams["log_nokey"]; n.SourceDefinedCursor || len(n.SupportedSyncModes) != 1 || bytes.Contains(n.JSONSchema, []byte("_ab_cdc")) {
+		t.Errorf("a stream without a key: %+v %s", n, n.JSONSchema)
+	}
+	cat := cdcCatalog(t, disc)
+
+	r1 := runBinary(t, "read", cfg, cat, nil)
+	checkCDCProtocol(t, r1, "orders", "tags", "log_nokey")
+	if got, want := strings.Join(dataLines(r1.records("orders")), "\n"),
+		`amount=10.50 customer="ana" id=1 paid=true
+amount=20.00 customer="bia" id=2 paid=false
+amount=null customer="caio" id=3 paid=false`; got != want {
+		t.Errorf("snapshot of orders:\n%s\nwant\n%s", got, want)
+	}
+	for _, rec := range r1.records("orders") {
+		if rec["_ab_cdc_deleted_at"] != nil || rec["_ab_cdc_log_file"] == "" || rec["_ab_cdc_updated_at"] == nil || rec["_ab_cdc_log_pos"] == nil {
+			t.Errorf("snapshot record metadata: %v", rec)
+		}
+	}
+
+	testdb.Exec(t, db,
+		"INSERT INTO orders VALUES (4,'duda',5.25,0)",
+		"UPDATE orders SET paid=1, amount=21.00 WHERE id=2",
+		"DELETE FROM orders WHERE id=3",
+		"INSERT INTO tags VALUES ('b',2)",
+		"UPDATE tags SET v=v+10",
+		"START TRANSACTION; INSERT INTO orders VALUES (5,'edu',1.00,0); UPDATE orders SET customer='eduardo' WHERE id=5; COMMIT",
+		"INSERT INTO log_nokey VALUES ('y')")
+	r2 := runBinary(t, "read", cfg, cat, r1.lastGlobal(t))
+	checkCDCProtocol(t, r2, "orders", "tags", "log_nokey")
+	if got, want := strings.Join(dataLines(r2.records("orders")), "\n"),
+		`amount=5.25 customer="duda" id=4 paid=false
+amount=21.00 customer="bia" id=2 paid=true
+amount=null customer="caio" id=3 paid=false DELETED
+amount=1.00 customer="edu" id=5 paid=false
+amount=1.00 customer="eduardo" id=5 paid=false`; got != want {
+		t.Errorf("changes of orders:\n%s\nwant\n%s", got, want)
+	}
+	if got, want := strings.Join(dataLines(r2.records("tags")), "\n"), "k=\"b\" v=2\nk=\"a\" v=11\nk=\"b\" v=12"; got != want {
+		t.Errorf("changes of tags:\n%s\nwant\n%s", got, want)
+	}
+	if got := dataLines(r2.records("log_nokey")); len(got) != 2 {
+		t.Errorf("the full refresh stream: %v", got)
+	}
+	del := r2.records("orders")[2]
+	if del["_ab_cdc_deleted_at"] == nil || del["_ab_cdc_deleted_at"] != del["_ab_cdc_updated_at"] {
+		t.Errorf("delete metadata: %v", del)
+	}
+	var lastPos int64
+	for _, rec := range r2.records("orders") {
+		p, _ := rec["_ab_cdc_log_pos"].(json.Number).Int64()
+		if p <= lastPos || !strings.HasPrefix(rec["_ab_cdc_log_file"].(string), "mysql-bin.") {
+			t.Errorf("log position %v %v after %d", rec["_ab_cdc_log_file"], p, lastPos)
+		}
+		lastPos = p
+	}
+
+	r3 := runBinary(t, "read", cfg, cat, r2.lastGlobal(t))
+	checkCDCProtocol(t, r3, "orders", "tags", "log_nokey")
+	if n := len(r3.records("orders")) + len(r3.records("tags")); n != 0 {
+		t.Errorf("a sync without changes read %d records", n)
+	}
+	cursorsIncrease(t, r1, r2, r3)
+}
+
+// startBlocked runs the built connector with stdout on a pipe and returns
+// once it printed a line matching until: the connector then blocks on the
+// full pipe while the test changes the database. finish drains the rest and
+// returns everything printed.
+func startBlocked(t *testing.T, args []string, until func(line []byte) bool) (cmd *exec.Cmd, printed *bytes.Buffer, finish func() *result) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	cmd = exec.CommandContext(ctx, binary, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	printed = &bytes.Buffer{}
+	br := bufio.NewReader(stdout)
+	for {
+		line, err := br.ReadBytes('\n')
+		printed.Write(line)
+		if err != nil {
+			cancel()
+			t.Fatalf("output ended before the expected line: %v\n%s\nstderr:\n%s", err, tail(printed.Bytes(), 3000), errb.String())
+		}
+		if until(line) {
+			break
+		}
+	}
+	finish = func() *result {
+		defer cancel()
+		rest, _ := io.ReadAll(br)
+		printed.Write(rest)
+		err := cmd.Wait()
+		r := &result{stdout: printed.Bytes(), stderr: errb.Bytes()}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			r.code = ee.ExitCode()
+		}
+		r.msgs = protocoltest.ValidateOutput(t, r.stdout)
+		return r
+	}
+	return cmd, printed, finish
+}
+
+// TestCDCChangeDuringSnapshot: changes made while the first sync's
+// snapshot runs (to rows read already, rows not read yet, new rows) come
+// from the binary log, exactly once each, and the records add up to the
+// table as it is at the end.
+func TestCDCChangeDuringSnapshot(t *testing.T) {
+	srv := cdcServer(t)
+	db := srv.Database(t, "cdc_during",
+		"CREATE TABLE t (id int PRIMARY KEY, v varchar(200) NOT NULL)",
+		"SET SESSION max_recursive_iterations = 100000; INSERT INTO t WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000) SELECT i, CONCAT('v0-', i, REPEAT('.', 150)) FROM n",
+		"CREATE TABLE u (id int PRIMARY KEY, v varchar(20) NOT NULL)",
+		"INSERT INTO u VALUES (1, 'u0'), (2, 'u0')")
+	cfg := cdcConfig(srv, "cdc_during", map[string]any{"chunk_size": 200})
+	disc := runBinary(t, "discover", cfg, nil, nil)
+	_, _, finish := startBlocked(t, cmdArgs(t, "read", cfg, cdcCatalog(t, disc), nil), func(line []byte) bool {
+		return bytes.Contains(line, []byte(`"type":"RECORD"`))
+	})
+	// The connector is in the middle of the snapshot, blocked on stdout.
+	testdb.Exec(t, db,
+		"UPDATE t SET v = 'v1-1' WHERE id = 1",       // read already
+		"UPDATE t SET v = 'v1-5999' WHERE id = 5999", // not read yet
+		"DELETE FROM t WHERE id = 6000",
+		"INSERT INTO t VALUES (7000, 'v1-7000')",
+		// Table u is read after t: its snapshot holds this change, which the
+		// binary log read must then skip.
+		"UPDATE u SET v = 'u1' WHERE id = 1")
+	r := finish()
+	checkCDCProtocol(t, r, "t", "u")
+	if got := strings.Join(dataLines(r.records("u")), "\n"); got != "id=1 v=\"u1\"\nid=2 v=\"u0\"" {
+		t.Errorf("table u changed during the snapshot of t: records\n%s\nwant its snapshot only, with the change", got)
+	}
+	recs := r.records("t")
+	final := map[string]string{}
+	changes := map[string]int{}
+	for _, rec := range recs {
+		id := rec["id"].(json.Number).String()
+		v := rec["v"].(string)
+		if rec["_ab_cdc_deleted_at"] != nil {
+			delete(final, id)
+			changes["delete "+id]++
+			continue
+		}
+		final[id] = v
+		if strings.HasPrefix(v, "v1-") {
+			changes["write "+v]++
+		}
+	}
+	want := map[string]int{"write v1-1": 1, "write v1-5999": 1, "delete 6000": 1, "write v1-7000": 1}
+	if !reflect.DeepEqual(changes, want) {
+		t.Errorf("changes made during the snapshot: %v, want each once: %v", changes, want)
+	}
+	rows, err := db.Query("SELECT id, v FROM t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id, v string
+		if err := rows.Scan(&id, &v); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if final[id] != v {
+			t.Errorf("row %s: records end at %q, the table has %q", id, final[id], v)
+		}
+	}
+	if len(final) != n {
+		t.Errorf("records leave %d rows, the table has %d", len(final), n)
+	}
+	if len(recs) != 6000+4 {
+		t.Errorf("%d records, want the 6000 snapshot rows and the 4 changes", len(recs))
+	}
+}
