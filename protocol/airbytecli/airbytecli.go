@@ -46,6 +46,9 @@ type Env struct {
 	Stdin io.Reader
 	// Stderr is a redacting, line-buffered standard error.
 	Stderr io.Writer
+	// Stdout is the raw standard output, for Plain extra commands only
+	// (protocol commands write through Out).
+	Stdout io.Writer
 }
 
 // Source is implemented by a source connector.
@@ -81,6 +84,11 @@ type Command struct {
 	Flags []cli.Flag
 	// Action runs the command; c gives access to its flags and arguments.
 	Action func(ctx context.Context, env *Env, c *cli.Context) error
+	// Plain marks a command that is not part of the Airbyte protocol (a
+	// report for people and scripts): it prints to Env.Stdout, and an error
+	// it returns is one line on stderr (redacted) with exit code 1 instead
+	// of a TRACE message.
+	Plain bool
 }
 
 // RunSource runs a source connector's command line and returns the exit code.
@@ -178,6 +186,7 @@ func newFrame(ctx context.Context, spec *connspec.Spec, opts Options, stdin io.R
 			Secrets: red,
 			Stdin:   stdin,
 			Stderr:  rstderr,
+			Stdout:  stdout,
 		},
 		stderr: rstderr,
 	}
@@ -241,12 +250,13 @@ func (f *frame) extraCommands() []*cli.Command {
 	var out []*cli.Command
 	for _, ec := range f.opts.Commands {
 		ec := ec
-		out = append(out, &cli.Command{
-			Name: ec.Name, Usage: ec.Usage, Flags: ec.Flags,
-			Action: f.action(func(ctx context.Context, c *cli.Context) error {
-				return ec.Action(ctx, f.env, c)
-			}),
+		action := f.action(func(ctx context.Context, c *cli.Context) error {
+			return ec.Action(ctx, f.env, c)
 		})
+		if ec.Plain {
+			action = f.plainAction(ec)
+		}
+		out = append(out, &cli.Command{Name: ec.Name, Usage: ec.Usage, Flags: ec.Flags, Action: action})
 	}
 	return out
 }
@@ -258,6 +268,21 @@ func (f *frame) action(body func(ctx context.Context, c *cli.Context) error) cli
 		f.handled = true
 		err := f.safeCall(func() error { return body(f.ctx, c) })
 		f.finish(err)
+		return nil
+	}
+}
+
+// plainAction runs a Plain command: errors and panics become one line on
+// stderr and exit code 1.
+func (f *frame) plainAction(ec *Command) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		f.handled = true
+		err := f.safeCall(func() error { return ec.Action(f.ctx, f.env, c) })
+		f.code = ExitOK
+		if err != nil {
+			fmt.Fprintf(f.stderr, "%s %s: %s\n", f.opts.Name, ec.Name, protocol.UserMessage(err))
+			f.code = ExitError
+		}
 		return nil
 	}
 }

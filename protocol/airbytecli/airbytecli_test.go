@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/cognitivo/radar-connectors/protocol"
 	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
@@ -285,5 +288,44 @@ func TestReadOutputIsValid(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, `"recordCount":1.0`) {
 		t.Errorf("state count not written as a decimal: %s", r.stdout)
+	}
+}
+
+func TestPlainExtraCommand(t *testing.T) {
+	src := &fakeSource{spec: connspec.MustLoad([]byte(testSpec))}
+	report := &airbytecli.Command{
+		Name:  "report",
+		Plain: true,
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "fail"}},
+		Action: func(ctx context.Context, env *airbytecli.Env, c *cli.Context) error {
+			fmt.Fprintln(env.Stdout, "stream store: 3 files")
+			if c.Bool("fail") {
+				return errors.New("1 of 2 streams failed the check, token " + secret)
+			}
+			return nil
+		},
+	}
+	for _, fail := range []bool{false, true} {
+		var out, errOut bytes.Buffer
+		args := []string{"source-fake", "report"}
+		if fail {
+			args = append(args, "--fail")
+		}
+		// Register the secret as the frame would after reading a config.
+		code := airbytecli.RunSource(context.Background(), src, airbytecli.Options{Name: "source-fake", Commands: []*airbytecli.Command{report}},
+			args, strings.NewReader(""), &out, &errOut)
+		if out.String() != "stream store: 3 files\n" {
+			t.Errorf("stdout = %q", out.String())
+		}
+		want := 0
+		if fail {
+			want = 1
+			if !strings.Contains(errOut.String(), "source-fake report: 1 of 2 streams failed") {
+				t.Errorf("stderr = %q", errOut.String())
+			}
+		}
+		if code != want {
+			t.Errorf("fail=%v: exit %d, want %d", fail, code, want)
+		}
 	}
 }
