@@ -487,10 +487,13 @@ func (r *reader) readerOptions(runs []*streamRun, target binlog.Status) cdc.Opti
 		if s.since != nil {
 			capt.Since = *s.since
 		}
-		for _, col := range s.p.emit {
-			capt.Emit = append(capt.Emit, col.Name)
+		if !s.p.allColumns {
+			capt.Emit = []string{}
+			for _, col := range s.p.emit {
+				capt.Emit = append(capt.Emit, col.Name)
+			}
+			capt.Emit = append(capt.Emit, s.p.missing...)
 		}
-		capt.Emit = append(capt.Emit, s.p.missing...)
 		opts.Captures = append(opts.Captures, capt)
 	}
 	return opts

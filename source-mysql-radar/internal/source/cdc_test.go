@@ -238,3 +238,151 @@ func TestCDCChangeDuringSnapshot(t *testing.T) {
 		t.Errorf("%d records, want the 6000 snapshot rows and the 4 changes", len(recs))
 	}
 }
+
+// TestCDCSchemaChanges: ADD, DROP, MODIFY (with a charset and a move),
+// CHANGE (type and name) and RENAME COLUMN between syncs and inside the
+// range one sync reads: every row event is decoded with the columns the
+// table had when it was written, whether the binary log carries column
+// names (binlog_row_metadata=FULL) or not (NO_LOG: the schema is followed
+// through the DDL statements and the state).
+func TestCDCSchemaChanges(t *testing.T) {
+	srv := cdcServer(t)
+	root := srv.Open(t, "")
+	for _, meta := range []string{"FULL", "NO_LOG"} {
+		t.Run(meta, func(t *testing.T) {
+			testdb.Exec(t, root, "SET GLOBAL binlog_row_metadata = '"+meta+"'")
+			defer testdb.Exec(t, root, "SET GLOBAL binlog_row_metadata = 'FULL'")
+			name := "cdc_ddl_" + strings.ToLower(meta)
+			db := srv.Database(t, name,
+				"CREATE TABLE s (id int PRIMARY KEY, a int, b varchar(10))",
+				"INSERT INTO s VALUES (1, 10, 'x')")
+			cfg := cdcConfig(srv, name, nil)
+			cat := allColumnsCatalog(name, "s")
+			r1 := runBinary(t, "read", cfg, cat, nil)
+			checkCDCProtocol(t, r1, "s")
+			if got := strings.Join(dataLines(r1.records("s")), "\n"); got != `a=10 b="x" id=1` {
+				t.Fatalf("snapshot: %s", got)
+			}
+
+			// Between syncs: the next sync reads these with the schema of
+			// the state, then follows each change.
+			testdb.Exec(t, db,
+				"INSERT INTO s VALUES (2, 20, 'y')",
+				"ALTER TABLE s ADD COLUMN c decimal(5,2) AFTER a",
+				"INSERT INTO s VALUES (3, 30, 3.50, 'z')",
+				"ALTER TABLE s DROP COLUMN a",
+				"UPDATE s SET c = 1.25 WHERE id = 2",
+				"ALTER TABLE s MODIFY b varchar(10) CHARACTER SET latin1 FIRST",
+				"INSERT INTO s VALUES ('café', 4, 4.00)",
+				"ALTER TABLE s CHANGE c cc int",
+				"INSERT INTO s VALUES ('w', 5, 5)")
+			r2 := runBinary(t, "read", cfg, cat, r1.lastGlobal(t))
+			checkCDCProtocol(t, r2, "s")
+			want := `a=20 b="y" id=2
+a=30 b="z" c=3.50 id=3
+b="y" c=1.25 id=2
+b="café" c=4.00 id=4
+b="w" cc=5 id=5`
+			if got := strings.Join(dataLines(r2.records("s")), "\n"); got != want {
+				t.Errorf("sync 2:\n%s\nwant\n%s", got, want)
+			}
+
+			// The state carries the schema as of its position: the next
+			// sync continues with it.
+			testdb.Exec(t, db,
+				"ALTER TABLE s RENAME COLUMN cc TO dd, ADD COLUMN e enum('p','q') NOT NULL DEFAULT 'q'",
+				"DELETE FROM s WHERE id = 1",
+				"UPDATE s SET dd = 9, e = 'p' WHERE id = 5")
+			r3 := runBinary(t, "read", cfg, cat, r2.lastGlobal(t))
+			checkCDCProtocol(t, r3, "s")
+			want = `b="x" dd=null e="q" id=1 DELETED
+b="w" dd=9 e="p" id=5`
+			if got := strings.Join(dataLines(r3.records("s")), "\n"); got != want {
+				t.Errorf("sync 3:\n%s\nwant\n%s", got, want)
+			}
+
+			// A change while a sync reads the binary log: the sync ends at
+			// the position it started with, the next one reads the change
+			// with the new columns.
+			testdb.Exec(t, db, "SET SESSION max_recursive_iterations = 100000; INSERT INTO s (b, id, dd) WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 5100) SELECT 'bulk', i, i FROM n")
+			_, _, finish := startBlocked(t, cmdArgs(t, "read", cfg, cat, r3.lastGlobal(t)), func(line []byte) bool {
+				return bytes.Contains(line, []byte(`"type":"RECORD"`))
+			})
+			testdb.Exec(t, db, "ALTER TABLE s DROP COLUMN dd, ADD COLUMN f datetime(3) AFTER id", "INSERT INTO s VALUES ('late', 9000, '2024-01-02 03:04:05.5', 'q')")
+			r4 := finish()
+			checkCDCProtocol(t, r4, "s")
+			if n := len(r4.records("s")); n != 5001 {
+				t.Errorf("sync 4 read %d records, want the 5001 inserted before it started", n)
+			}
+			r5 := runBinary(t, "read", cfg, cat, r4.lastGlobal(t))
+			checkCDCProtocol(t, r5, "s")
+			if got := strings.Join(dataLines(r5.records("s")), "\n"); got != `b="late" e="q" f="2024-01-02T03:04:05.500000" id=9000` {
+				t.Errorf("sync 5: %s", got)
+			}
+		})
+	}
+}
+
+// TestCDCWrongTrackedSchema: when the schema tracked for a table does not
+// match its row events (here: a state edited to lack a column), values are
+// never shifted into other columns: with column names in the binary log
+// they are decoded by name, without them the read fails with a config
+// error that says what to do.
+func TestCDCWrongTrackedSchema(t *testing.T) {
+	srv := cdcServer(t)
+	root := srv.Open(t, "")
+	db := srv.Database(t, "cdc_wrong", "CREATE TABLE s (id int PRIMARY KEY, a int, b int)", "INSERT INTO s VALUES (1, 10, 100)")
+	cfg := cdcConfig(srv, "cdc_wrong", nil)
+	cat := allColumnsCatalog("cdc_wrong", "s")
+	r1 := runBinary(t, "read", cfg, cat, nil)
+	checkCDCProtocol(t, r1, "s")
+	// Drop column a from the saved schema: the tracker now believes s is (id, b).
+	edited := dropSavedColumn(t, r1.lastGlobal(t), "s", 1)
+
+	testdb.Exec(t, root, "SET GLOBAL binlog_row_metadata = 'NO_LOG'")
+	testdb.Exec(t, db, "INSERT INTO s VALUES (2, 20, 200)")
+	testdb.Exec(t, root, "SET GLOBAL binlog_row_metadata = 'FULL'")
+	r := runBinary(t, "read", cfg, cat, edited)
+	te := r.traceError()
+	if r.code != 1 || te == nil || te.FailureType != protocol.FailureConfig || !strings.Contains(te.Message, "binlog_row_metadata=FULL") ||
+		!strings.Contains(te.Message, "3 columns (int, int, int)") {
+		t.Errorf("without column names: exit %d, trace %+v; want a config error", r.code, te)
+	}
+	if n := len(r.records("s")); n != 0 {
+		t.Errorf("%d records written from events that cannot be decoded", n)
+	}
+
+	// With column names (and a fresh state, as the event above cannot be
+	// decoded), a wrong schema is corrected by the names.
+	r2 := runBinary(t, "read", cfg, cat, nil)
+	checkCDCProtocol(t, r2, "s")
+	testdb.Exec(t, db, "INSERT INTO s VALUES (4, 40, 400)")
+	edited3 := dropSavedColumn(t, r2.lastGlobal(t), "s", 1)
+	r3 := runBinary(t, "read", cfg, cat, edited3)
+	checkCDCProtocol(t, r3, "s")
+	if got := strings.Join(dataLines(r3.records("s")), "\n"); got != "a=40 b=400 id=4" {
+		t.Errorf("decoded by name: %s", got)
+	}
+	if !bytes.Contains(r3.stdout, []byte("decoded as int from the binary log's metadata")) {
+		t.Errorf("no warning about the schema difference:\n%s", tail(r3.stdout, 2000))
+	}
+}
+
+// dropSavedColumn removes column i of table from the schemas of a saved
+// GLOBAL state.
+func dropSavedColumn(t *testing.T, stateJSON []byte, table string, i int) []byte {
+	t.Helper()
+	var states []map[string]any
+	if err := json.Unmarshal(stateJSON, &states); err != nil {
+		t.Fatal(err)
+	}
+	shared := states[0]["global"].(map[string]any)["shared_state"].(map[string]any)
+	tbl := shared["schemas"].(map[string]any)["tables"].(map[string]any)[table].(map[string]any)
+	cols := tbl["columns"].([]any)
+	tbl["columns"] = append(cols[:i:i], cols[i+1:]...)
+	b, err := json.Marshal(states)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

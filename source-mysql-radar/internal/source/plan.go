@@ -35,6 +35,9 @@ type streamPlan struct {
 	saved     *state.Stream
 	// missing are catalog columns the table no longer has (CDC streams).
 	missing []string
+	// allColumns: the catalog lists no columns, so every column is read
+	// (under CDC, every column a row event has).
+	allColumns bool
 	// cdc is set for incremental streams under replication_method CDC:
 	// read by a snapshot, then from the binary log.
 	cdc bool
@@ -140,6 +143,7 @@ func selectedColumns(schemaJSON json.RawMessage) ([]string, error) {
 // still holds it in changes made before it was dropped.
 func (p *streamPlan) selectColumns(selected []string, lenient bool, log *slog.Logger) error {
 	if selected == nil {
+		p.allColumns = true
 		p.emit = append([]*column.Column(nil), p.table.Columns...)
 	} else {
 		want := map[string]bool{}
