@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/destination"
+	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/partitions"
 	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
 )
 
@@ -18,5 +19,6 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(airbytecli.RunDestination(ctx, destination.New(version),
-		airbytecli.Options{Name: "destination-s3-parquet", Version: version}, os.Args, os.Stdin, os.Stdout, os.Stderr))
+		airbytecli.Options{Name: "destination-s3-parquet", Version: version, Commands: []*airbytecli.Command{partitions.Command()}},
+		os.Args, os.Stdin, os.Stdout, os.Stderr))
 }
