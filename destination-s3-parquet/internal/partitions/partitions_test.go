@@ -66,7 +66,9 @@ var day = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 func seed(t *testing.T, srv *s3test.Server) {
 	p := bucketPath + "/%s/cog_dt_ingestion=%s/"
 	d := day.Format("2006-01-02")
-	f := func(stream, date string) string { return strings.ReplaceAll(strings.Replace(p, "%s", stream, 1), "%s", date) }
+	f := func(stream, date string) string {
+		return strings.ReplaceAll(strings.Replace(p, "%s", stream, 1), "%s", date)
+	}
 	// store: two files and a marker.
 	put(t, srv, f("store", d)+"file_store0.parquet", parquetBytes(t, 120))
 	put(t, srv, f("store", d)+"file_store1.parquet", parquetBytes(t, 30))
