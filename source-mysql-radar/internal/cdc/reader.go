@@ -154,6 +154,7 @@ type Reader struct {
 	schemasJSON []byte
 	schemasVer  int
 	sawEvent    bool
+	sawFDE      bool
 	located     bool // cur is a position of this server
 	target      gomysql.GTIDSet
 	gtidsDone   bool // the GTIDs read include the target set
@@ -221,7 +222,8 @@ func (r *Reader) warnOnce(msg string) {
 // and checkpoint; the last call is a final checkpoint. A position the
 // server no longer has is a *StaleError.
 func (r *Reader) Run(ctx context.Context, sink Sink) error {
-	if r.reached() {
+	if r.reached() && r.committed.FileStarted != 0 {
+		// Nothing to read, and the state already knows its file.
 		cp := r.checkpoint()
 		cp.Final = true
 		return sink.Checkpoint(cp)
@@ -237,7 +239,9 @@ func (r *Reader) Run(ctx context.Context, sink Sink) error {
 	defer stream.Close()
 	r.lastCP = time.Now()
 	for {
-		if r.reached() {
+		// The stream starts with its file's format description event: read
+		// it first, so that the state records when the file was created.
+		if r.sawFDE && r.reached() {
 			cp := r.checkpoint()
 			cp.Final = true
 			return sink.Checkpoint(cp)
@@ -274,11 +278,18 @@ func (r *Reader) Run(ctx context.Context, sink Sink) error {
 // file's format description event, then closes it: a purged, reset or
 // unknown start position fails here (as a *StaleError), before anything is
 // read, and so does a user without the REPLICATION SLAVE privilege.
-func (r *Reader) Probe(ctx context.Context, timeout time.Duration) error {
+//
+// byPosition probes the saved file and offset even when the read will
+// start at the GTID set: on the same server, a file that was replaced by a
+// reset shows in its creation time.
+func (r *Reader) Probe(ctx context.Context, timeout time.Duration, byPosition bool) error {
 	start := binlog.Start{Position: r.opts.Start.Position}
-	if r.opts.UseGTIDs {
+	if r.opts.UseGTIDs && !byPosition {
 		start.GTIDs = r.opts.Start.GTIDs
 	}
+	useGTIDs := r.opts.UseGTIDs
+	r.opts.UseGTIDs = !byPosition && useGTIDs
+	defer func() { r.opts.UseGTIDs = useGTIDs }()
 	stream, err := binlog.Open(r.opts.Stream, start)
 	if err != nil {
 		return r.streamError(err)
@@ -407,6 +418,10 @@ func (r *Reader) handle(ev *replication.BinlogEvent, sink Sink) error {
 			return err
 		}
 		r.fileStarted = h.Timestamp
+		r.sawFDE = true
+		if r.committed.Position.File == r.cur.File {
+			r.committed.FileStarted = h.Timestamp
+		}
 	case *replication.MariadbGTIDEvent:
 		r.beginTx()
 		g := e.GTID

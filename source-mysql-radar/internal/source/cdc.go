@@ -30,6 +30,8 @@ type cdcRead struct {
 	sameServer bool
 	// useGTIDs: the read starts at the saved GTID set.
 	useGTIDs bool
+	// fileOnServer: the saved position's file is on this server.
+	fileOnServer bool
 	// cursor is the last _ab_cdc_cursor written.
 	cursor int64
 	// runs are all streams of the read, for the GLOBAL state.
@@ -182,6 +184,34 @@ func (r *reader) validateSaved(ctx context.Context, saved *state.Shared) string 
 		return fmt.Sprintf("it was saved on a %s server, and this server is %s", saved.Server.Flavor, srv.Flavor)
 	}
 	c.sameServer = saved.Server.ServerID == srv.ServerID && saved.Server.ServerUUID == srv.ServerUUID
+	c.fileOnServer = false
+	if c.sameServer {
+		logs, err := binlog.Logs(ctx, r.db)
+		if err != nil {
+			return "the server's binary logs cannot be listed (SHOW BINARY LOGS): " + err.Error()
+		}
+		if len(logs) > 0 {
+			last := binlog.Position{File: logs[len(logs)-1].Name}
+			if (binlog.Position{File: saved.Position.File}).Compare(last) > 0 {
+				return fmt.Sprintf("binary log file %s is newer than the server's newest, %s: the binary logs were reset (RESET MASTER, or a restored server)", saved.Position.File, last.File)
+			}
+		}
+		for _, l := range logs {
+			if l.Name == saved.Position.File {
+				if uint64(saved.Position.Pos) > l.Size {
+					return fmt.Sprintf("binary log file %s is only %d bytes long now, shorter than the saved offset: the binary logs were reset", l.Name, l.Size)
+				}
+				c.fileOnServer = true
+			}
+		}
+		if !c.fileOnServer && !(srv.GTIDs && saved.GTIDs != "") {
+			oldest := "none"
+			if len(logs) > 0 {
+				oldest = logs[0].Name
+			}
+			return fmt.Sprintf("binary log file %s is no longer on the server (the oldest is %s): it was purged", saved.Position.File, oldest)
+		}
+	}
 	if srv.GTIDs && saved.GTIDs != "" {
 		gs, err := binlog.ReadGTIDState(ctx, r.db, srv)
 		if err != nil {
@@ -210,23 +240,7 @@ func (r *reader) validateSaved(ctx context.Context, saved *state.Shared) string 
 	if !c.sameServer {
 		return fmt.Sprintf("it belongs to another server (server_id %d %s; this one is server_id %d %s), and without GTIDs a file position cannot be carried over", saved.Server.ServerID, saved.Server.ServerUUID, srv.ServerID, srv.ServerUUID)
 	}
-	logs, err := binlog.Logs(ctx, r.db)
-	if err != nil {
-		return "the server's binary logs cannot be listed (SHOW BINARY LOGS): " + err.Error()
-	}
-	for _, l := range logs {
-		if l.Name == saved.Position.File {
-			if uint64(saved.Position.Pos) > l.Size {
-				return fmt.Sprintf("binary log file %s is only %d bytes long now: the binary logs were reset", l.Name, l.Size)
-			}
-			return ""
-		}
-	}
-	oldest := "none"
-	if len(logs) > 0 {
-		oldest = logs[0].Name
-	}
-	return fmt.Sprintf("binary log file %s is no longer on the server (the oldest is %s): it was purged, or the binary logs were reset", saved.Position.File, oldest)
+	return ""
 }
 
 // probe opens the binary log at the saved position, so that a purged or
@@ -236,7 +250,9 @@ func (r *reader) probe(ctx context.Context, plans []*streamPlan) string {
 	if err != nil {
 		return err.Error()
 	}
-	err = rd.Probe(ctx, 30*time.Second)
+	// On the same server, probe the saved file itself (its creation time
+	// tells a reset); elsewhere, the GTID set.
+	err = rd.Probe(ctx, 30*time.Second, r.cdc.sameServer && r.cdc.fileOnServer)
 	var stale *cdc.StaleError
 	switch {
 	case err == nil:
@@ -530,10 +546,6 @@ func (r *reader) readBinlog(ctx context.Context, runs []*streamRun) error {
 		if err := s.setRunning(); err != nil {
 			return err
 		}
-	}
-	if c.sameServer && !c.useGTIDs && c.shared.Position == target.Position && c.shared.SkipRowEvents == 0 {
-		r.log.Info("the binary log has no new events since the last sync", "position", target.Position.String())
-		return nil
 	}
 	r.log.Info("reading the binary log", "from", c.shared.Position.String(), "gtids", c.shared.GTIDs, "to", target.Position.String())
 	sink := &binlogSink{r: r}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"io"
@@ -385,4 +386,125 @@ func dropSavedColumn(t *testing.T, stateJSON []byte, table string, i int) []byte
 		t.Fatal(err)
 	}
 	return b
+}
+
+// withoutGTIDs removes the GTID set from a saved GLOBAL state, so that the
+// next sync resumes by file and position (as on a MySQL server without
+// GTIDs).
+func withoutGTIDs(t *testing.T, stateJSON []byte) []byte {
+	t.Helper()
+	var states []map[string]any
+	if err := json.Unmarshal(stateJSON, &states); err != nil {
+		t.Fatal(err)
+	}
+	delete(states[0]["global"].(map[string]any)["shared_state"].(map[string]any), "gtids")
+	b, _ := json.Marshal(states)
+	return b
+}
+
+// expectStale checks a read that must fail because the saved position is
+// gone: exit 1, one config_error naming the cause and the way out, and not
+// a single record (never a successful sync with zero records).
+func expectStale(t *testing.T, r *result, cause string) {
+	t.Helper()
+	te := r.traceError()
+	if r.code != 1 || te == nil || te.FailureType != protocol.FailureConfig {
+		t.Fatalf("exit %d, trace %+v; want a config error; stdout:\n%s", r.code, te, tail(r.stdout, 2000))
+	}
+	for _, want := range []string{"can no longer be read", cause, "Reset the connection's data", "Re-sync data", "binlog_expire_logs_seconds"} {
+		if !strings.Contains(te.Message, want) {
+			t.Errorf("the error %q does not say %q", te.Message, want)
+		}
+	}
+	for _, m := range r.msgs {
+		if m.Type == protocol.TypeRecord {
+			t.Fatalf("a record was read from a stale position: %s", m.Record.Data)
+		}
+		if m.Type == protocol.TypeState {
+			t.Errorf("a state was written: %s", m.State.Global.SharedState)
+		}
+	}
+}
+
+// TestCDCStalePosition: a saved position the server no longer has (purged
+// binary logs, a reset server whose renumbered files reuse the saved
+// file's name) is detected before anything is read: a config error, or
+// with "Re-sync data" a new snapshot of every stream.
+func TestCDCStalePosition(t *testing.T) {
+	srv := cdcServer(t)
+	root := srv.Open(t, "")
+	db := srv.Database(t, "cdc_stale", "CREATE TABLE t (id int PRIMARY KEY, v varchar(10))", "INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+	cfg := cdcConfig(srv, "cdc_stale", nil)
+	cat := allColumnsCatalog("cdc_stale", "t")
+
+	t.Run("purged", func(t *testing.T) {
+		r1 := runBinary(t, "read", cfg, cat, nil)
+		checkCDCProtocol(t, r1, "t")
+		saved := r1.lastGlobal(t)
+		testdb.Exec(t, db, "INSERT INTO t VALUES (3, 'c')")
+		testdb.Exec(t, root, "FLUSH BINARY LOGS", "FLUSH BINARY LOGS")
+		var file string
+		if err := root.QueryRow("SHOW MASTER STATUS").Scan(&file, new(any), new(any), new(any)); err != nil {
+			t.Fatal(err)
+		}
+		purgeTo(t, root, file)
+
+		expectStale(t, runBinary(t, "read", cfg, cat, saved), "purged")
+		expectStale(t, runBinary(t, "read", cfg, cat, withoutGTIDs(t, saved)), "is no longer on the server")
+
+		resync := cdcConfig(srv, "cdc_stale", map[string]any{"replication_method": map[string]any{"method": "CDC",
+			"initial_waiting_seconds": 120, "invalid_cdc_cursor_position_behavior": "Re-sync data"}})
+		r := runBinary(t, "read", resync, cat, saved)
+		checkCDCProtocol(t, r, "t")
+		if got := strings.Join(dataLines(r.records("t")), "\n"); got != "id=1 v=\"a\"\nid=2 v=\"b\"\nid=3 v=\"c\"" {
+			t.Errorf("Re-sync data: records\n%s\nwant a new snapshot of the table", got)
+		}
+		if !bytes.Contains(r.stdout, []byte("read again from the beginning")) {
+			t.Error("no warning about the re-sync")
+		}
+	})
+
+	t.Run("reset and renumbered", func(t *testing.T) {
+		testdb.Exec(t, root, "RESET MASTER")
+		testdb.Exec(t, db, "INSERT INTO t VALUES (10, 'j')")
+		r1 := runBinary(t, "read", cfg, cat, nil)
+		checkCDCProtocol(t, r1, "t")
+		saved := r1.lastGlobal(t)
+		if !bytes.Contains(saved, []byte(`"file":"mysql-bin.000001"`)) || !bytes.Contains(saved, []byte(`"gtids":"0-7-1"`)) {
+			t.Fatalf("state not at the first transaction of mysql-bin.000001: %s", saved)
+		}
+		// A second reset creates a new mysql-bin.000001 and GTIDs that
+		// start over: the same file name and a GTID set that seems to
+		// contain the saved one (Airbyte #85783 read nothing there).
+		time.Sleep(1100 * time.Millisecond)
+		testdb.Exec(t, root, "RESET MASTER")
+		testdb.Exec(t, db, "INSERT INTO t VALUES (4, 'd'), (5, 'e')", "UPDATE t SET v = 'z'", "DELETE FROM t WHERE id > 3")
+		expectStale(t, runBinary(t, "read", cfg, cat, saved), "the binary logs were reset")
+		expectStale(t, runBinary(t, "read", cfg, cat, withoutGTIDs(t, saved)), "the binary logs were reset")
+		ahead := bytes.Replace(saved, []byte(`"gtids":"0-7-1"`), []byte(`"gtids":"0-7-99"`), 1)
+		expectStale(t, runBinary(t, "read", cfg, cat, ahead), "has not executed all transactions of the saved GTID set")
+		later := bytes.Replace(saved, []byte(`"file":"mysql-bin.000001"`), []byte(`"file":"mysql-bin.000042"`), 1)
+		expectStale(t, runBinary(t, "read", cfg, cat, withoutGTIDs(t, later)), "newer than the server's newest")
+	})
+}
+
+// purgeTo purges the binary logs before file, waiting for the dump threads
+// of earlier syncs to let go of them (MariaDB keeps a file a replica reads).
+func purgeTo(t *testing.T, root *sql.DB, file string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		testdb.Exec(t, root, "PURGE BINARY LOGS TO '"+file+"'")
+		var first string
+		if err := root.QueryRow("SHOW BINARY LOGS").Scan(&first, new(any)); err != nil {
+			t.Fatal(err)
+		}
+		if first == file {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("binary logs before %s were not purged (the oldest is %s)", file, first)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
