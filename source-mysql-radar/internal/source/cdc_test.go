@@ -7,10 +7,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os/exec"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -122,9 +124,10 @@ amount=1.00 customer="eduardo" id=5 paid=false`; got != want {
 
 // startBlocked runs the built connector with stdout on a pipe and returns
 // once it printed a line matching until: the connector then blocks on the
-// full pipe while the test changes the database. finish drains the rest and
-// returns everything printed.
-func startBlocked(t *testing.T, args []string, until func(line []byte) bool) (cmd *exec.Cmd, printed *bytes.Buffer, finish func() *result) {
+// full pipe while the test changes the database (or kills it). finish
+// drains the rest and returns everything printed, validated; finishRaw
+// returns it as printed (a killed connector may cut its last line).
+func startBlocked(t *testing.T, args []string, until func(line []byte) bool) (cmd *exec.Cmd, finish func() *result, finishRaw func() []byte) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	cmd = exec.CommandContext(ctx, binary, args...)
@@ -137,7 +140,7 @@ func startBlocked(t *testing.T, args []string, until func(line []byte) bool) (cm
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	printed = &bytes.Buffer{}
+	printed := &bytes.Buffer{}
 	br := bufio.NewReader(stdout)
 	for {
 		line, err := br.ReadBytes('\n')
@@ -150,20 +153,23 @@ func startBlocked(t *testing.T, args []string, until func(line []byte) bool) (cm
 			break
 		}
 	}
-	finish = func() *result {
+	var code int
+	finishRaw = func() []byte {
 		defer cancel()
 		rest, _ := io.ReadAll(br)
 		printed.Write(rest)
 		err := cmd.Wait()
-		r := &result{stdout: printed.Bytes(), stderr: errb.Bytes()}
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			r.code = ee.ExitCode()
+			code = ee.ExitCode()
 		}
-		r.msgs = protocoltest.ValidateOutput(t, r.stdout)
-		return r
+		return printed.Bytes()
 	}
-	return cmd, printed, finish
+	finish = func() *result {
+		out := finishRaw()
+		return &result{stdout: out, stderr: errb.Bytes(), code: code, msgs: protocoltest.ValidateOutput(t, out)}
+	}
+	return cmd, finish, finishRaw
 }
 
 // TestCDCChangeDuringSnapshot: changes made while the first sync's
@@ -179,7 +185,7 @@ func TestCDCChangeDuringSnapshot(t *testing.T) {
 		"INSERT INTO u VALUES (1, 'u0'), (2, 'u0')")
 	cfg := cdcConfig(srv, "cdc_during", map[string]any{"chunk_size": 200})
 	disc := runBinary(t, "discover", cfg, nil, nil)
-	_, _, finish := startBlocked(t, cmdArgs(t, "read", cfg, cdcCatalog(t, disc), nil), func(line []byte) bool {
+	_, finish, _ := startBlocked(t, cmdArgs(t, "read", cfg, cdcCatalog(t, disc), nil), func(line []byte) bool {
 		return bytes.Contains(line, []byte(`"type":"RECORD"`))
 	})
 	// The connector is in the middle of the snapshot, blocked on stdout.
@@ -306,7 +312,7 @@ b="w" dd=9 e="p" id=5`
 			// the position it started with, the next one reads the change
 			// with the new columns.
 			testdb.Exec(t, db, "SET SESSION max_recursive_iterations = 100000; INSERT INTO s (b, id, dd) WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 5100) SELECT 'bulk', i, i FROM n")
-			_, _, finish := startBlocked(t, cmdArgs(t, "read", cfg, cat, r3.lastGlobal(t)), func(line []byte) bool {
+			_, finish, _ := startBlocked(t, cmdArgs(t, "read", cfg, cat, r3.lastGlobal(t)), func(line []byte) bool {
 				return bytes.Contains(line, []byte(`"type":"RECORD"`))
 			})
 			testdb.Exec(t, db, "ALTER TABLE s DROP COLUMN dd, ADD COLUMN f datetime(3) AFTER id", "INSERT INTO s VALUES ('late', 9000, '2024-01-02 03:04:05.5', 'q')")
@@ -506,5 +512,159 @@ func purgeTo(t *testing.T, root *sql.DB, file string) {
 			t.Fatalf("binary logs before %s were not purged (the oldest is %s)", file, first)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestCDCKillResume: a sync killed (SIGKILL) in the middle of a binary log
+// read, some of its states inside large transactions, resumes from its
+// last GLOBAL state; the records before that state plus the next sync's
+// hold every change exactly once.
+func TestCDCKillResume(t *testing.T) {
+	srv := cdcServer(t)
+	db := srv.Database(t, "cdc_kill", "CREATE TABLE k (id int PRIMARY KEY, v varchar(60) NOT NULL)")
+	cfg := cdcConfig(srv, "cdc_kill", map[string]any{"checkpoint_interval_records": 700})
+	cat := allColumnsCatalog("cdc_kill", "k")
+	r1 := runBinary(t, "read", cfg, cat, nil)
+	checkCDCProtocol(t, r1, "k")
+
+	// 8 transactions of 1500 inserted rows (many row events each), 4
+	// updates of 1500 rows, 500 deletes: 18,500 changes.
+	setup := []string{"SET SESSION max_recursive_iterations = 100000"}
+	for b := 0; b < 8; b++ {
+		setup = append(setup, fmt.Sprintf("INSERT INTO k WITH RECURSIVE n(i) AS (SELECT %d UNION ALL SELECT i + 1 FROM n WHERE i < %d) SELECT i, CONCAT('i', i, REPEAT('-', 40)) FROM n", b*1500+1, (b+1)*1500))
+	}
+	for b := 0; b < 4; b++ {
+		setup = append(setup, fmt.Sprintf("UPDATE k SET v = CONCAT('u', id) WHERE id > %d AND id <= %d", b*1500, (b+1)*1500))
+	}
+	setup = append(setup, "DELETE FROM k WHERE id > 11500")
+	testdb.Exec(t, db, strings.Join(setup, "; "))
+	const changes = 18500
+
+	// Sync 2 is killed after its fourth state.
+	states := 0
+	cmd, _, finishRaw := startBlocked(t, cmdArgs(t, "read", cfg, cat, r1.lastGlobal(t)), func(line []byte) bool {
+		if bytes.Contains(line, []byte(`"type":"STATE"`)) {
+			states++
+		}
+		return states == 4
+	})
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	out := finishRaw()
+	// The kill may cut the last line: keep complete lines, as the platform
+	// does, and validate them.
+	out = out[:bytes.LastIndexByte(out, '\n')+1]
+	r2 := &result{stdout: out, msgs: protocoltest.ValidateOutput(t, out)}
+	// What the platform keeps of the killed sync: the records before its
+	// last state, and that state.
+	var kept []map[string]any
+	var pending []map[string]any
+	var last *protocol.StateMessage
+	midTx := false
+	for _, m := range r2.msgs {
+		switch m.Type {
+		case protocol.TypeRecord:
+			pending = append(pending, decodeNumbers(m.Record.Data))
+		case protocol.TypeState:
+			kept = append(kept, pending...)
+			pending = nil
+			last = m.State
+			if bytes.Contains(m.State.Global.SharedState, []byte(`"skip_row_events"`)) {
+				midTx = true
+			}
+		}
+	}
+	if last == nil || len(kept) == 0 || len(kept) >= changes {
+		t.Fatalf("the killed sync kept %d records (last state %v): the kill did not land mid-read", len(kept), last != nil)
+	}
+	if !midTx {
+		t.Errorf("no state of the killed sync was inside a transaction (skip_row_events): the test does not cover resuming one")
+	}
+	saved, _ := json.Marshal([]*protocol.StateMessage{last})
+	r3 := runBinary(t, "read", cfg, cat, saved)
+	checkCDCProtocol(t, r3, "k")
+	seen := map[string]int{}
+	for _, rec := range append(kept, r3.records("k")...) {
+		id := rec["id"].(json.Number).String()
+		v := rec["v"].(string)
+		key := "write " + id + " " + v[:1]
+		if rec["_ab_cdc_deleted_at"] != nil {
+			key = "delete " + id
+		}
+		seen[key]++
+	}
+	dup, n := 0, 0
+	for k, c := range seen {
+		n++
+		if c != 1 {
+			dup++
+			if dup < 5 {
+				t.Errorf("change %q read %d times", k, c)
+			}
+		}
+	}
+	if n != changes || dup != 0 {
+		t.Errorf("%d distinct changes (want %d), %d not read exactly once", n, changes, dup)
+	}
+}
+
+// TestCDCLostStream: when the replication connection is killed in the
+// middle of a read, the read reconnects and continues after the last
+// event it handled: every change exactly once.
+func TestCDCLostStream(t *testing.T) {
+	srv := cdcServer(t)
+	root := srv.Open(t, "")
+	db := srv.Database(t, "cdc_lost", "CREATE TABLE l (id int PRIMARY KEY, v text NOT NULL)")
+	cfg := cdcConfig(srv, "cdc_lost", nil)
+	cat := allColumnsCatalog("cdc_lost", "l")
+	r1 := runBinary(t, "read", cfg, cat, nil)
+	checkCDCProtocol(t, r1, "l")
+	// Many events, more than the connector buffers: one transaction each.
+	const n = 5000
+	var sb strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&sb, "INSERT INTO l VALUES (%d, REPEAT('x', 2000));", i)
+	}
+	testdb.Exec(t, db, sb.String())
+	_, finish, _ := startBlocked(t, cmdArgs(t, "read", cfg, cat, r1.lastGlobal(t)), func(line []byte) bool {
+		return bytes.Contains(line, []byte(`"type":"RECORD"`))
+	})
+	rows, err := root.Query("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if len(ids) == 0 {
+		t.Fatal("no binlog dump thread to kill")
+	}
+	for _, id := range ids {
+		_, _ = root.Exec(fmt.Sprintf("KILL CONNECTION %d", id))
+	}
+	r := finish()
+	checkCDCProtocol(t, r, "l")
+	if !bytes.Contains(r.stdout, []byte("the binary log stream was lost")) {
+		t.Fatalf("the stream was not lost (all events were buffered before the kill?):\n%s", tail(r.stdout, 1500))
+	}
+	seen := map[string]int{}
+	for _, rec := range r.records("l") {
+		seen[rec["id"].(json.Number).String()]++
+	}
+	bad := 0
+	for _, c := range seen {
+		if c != 1 {
+			bad++
+		}
+	}
+	if len(seen) != n || bad != 0 {
+		t.Errorf("%d distinct rows (want %d), %d not read exactly once", len(seen), n, bad)
 	}
 }

@@ -79,7 +79,10 @@ func StartServer(t testing.TB, args ...string) *Server {
 var ErrNoMariaDB = errors.New("mariadbd or mariadb-install-db is not installed")
 
 // BinlogArgs are the server options of a binary log server for CDC tests.
-var BinlogArgs = []string{"--server-id=7", "--log-bin=mysql-bin", "--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-row-metadata=FULL"}
+// Commits are not flushed to disk at once (tests make many small
+// transactions).
+var BinlogArgs = []string{"--server-id=7", "--log-bin=mysql-bin", "--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-row-metadata=FULL",
+	"--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0"}
 
 // Launch starts a mariadbd with its data directory under dir (reusing
 // one that is already initialised there) and the extra server options.
