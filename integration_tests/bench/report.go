@@ -134,9 +134,10 @@ func WriteMarkdown(w io.Writer, res *Result, ro ReportOptions) error {
 	}
 	p("Rows/s and MB/s use the median wall time. MB/s is source bytes per second, once with InnoDB's `data_length` as the byte base and once with the size of the TSV dump (`mariadb --quick -N`). " +
 		"CPU is user+system seconds per million rows (from wait4's rusage for our processes, from /proc/<pid>/stat for mariadbd and the S3 server — mariadbd's figure is the whole server's, other clients included). " +
+		"Busy cores is all that CPU (ours, mariadbd's, the S3 server's) over the wall time: on this machine 2.0 means both cores were ours. " +
 		"Peak RSS is the largest over the repetitions. Output is the sum of the Parquet objects (SNAPPY).\n\n")
-	p("| table | stage | rows/s | %% of mysql | MB/s (data) | MB/s (TSV) | wall s (median) | CPU-s/M rows: client or source | destination | mariadbd | S3 server | peak RSS MiB: client or source | destination | output | output / TSV |\n")
-	p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	p("| table | stage | rows/s | %% of mysql | MB/s (data) | MB/s (TSV) | wall s (median) | CPU-s/M rows: client or source | destination | mariadbd | S3 server | busy cores | peak RSS MiB: client or source | destination | output | output / TSV |\n")
+	p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	tsv := map[string]int64{}
 	for _, t := range res.Tables {
 		tsv[t.Name] = t.TSVBytes
@@ -144,7 +145,7 @@ func WriteMarkdown(w io.Writer, res *Result, ro ReportOptions) error {
 	for i := range ss {
 		s := &ss[i]
 		if s.Runs == s.Failed {
-			p("| %s | %s | failed | | | | | | | | | | | | |\n", s.Table, s.Stage)
+			p("| %s | %s | failed | | | | | | | | | | | | | |\n", s.Table, s.Stage)
 			continue
 		}
 		p1, p2 := stageProcs(s.Stage)
@@ -167,9 +168,9 @@ func WriteMarkdown(w io.Writer, res *Result, ro ReportOptions) error {
 		if s.Failed > 0 {
 			failed = fmt.Sprintf(" (%d of %d runs failed)", s.Failed, s.Runs)
 		}
-		p("| %s | %s%s | %s | %s | %.1f | %.1f | %.2f (%s) | %s | %s | %s | %s | %s | %s | %s | %s |\n", displayTable(res, s.Table), s.Stage, failed,
+		p("| %s | %s%s | %s | %s | %.1f | %.1f | %.2f (%s) | %s | %s | %s | %s | %.2f | %s | %s | %s | %s |\n", displayTable(res, s.Table), s.Stage, failed,
 			fmtRate(s.RowsPerSec), rel, s.MBPerSecData, s.MBPerSecTSV, s.Wall.Seconds(), strings.Join(walls, ", "),
-			fmtCPU(s, p1), fmtCPU(s, p2), fmtNaN(s.ServerCPUPerMRows), fmtNaN(s.S3CPUPerMRows), fmtRSS(s, p1), fmtRSS(s, p2), out, ratio)
+			fmtCPU(s, p1), fmtCPU(s, p2), fmtNaN(s.ServerCPUPerMRows), fmtNaN(s.S3CPUPerMRows), s.BusyCores(), fmtRSS(s, p1), fmtRSS(s, p2), out, ratio)
 	}
 	p("\n")
 	if res.Opts.Streams > 0 {
@@ -230,7 +231,7 @@ func WriteMarkdown(w io.Writer, res *Result, ro ReportOptions) error {
 	}
 	p("- Connectors at their default settings; the source config is the team's production config (STANDARD, ssl preferred), the destination the team's Parquet SNAPPY config with the `%s` layout, both against this machine's servers; full refresh, overwrite.\n\n", PathFormat)
 
-	p("## Method\n\nBefore measuring, each table is dumped once as TSV (its size is the byte base; this also loads the buffer pool) and the source's output is recorded once into a JSONL file (checked to hold one RECORD per row) for the destination-alone stage. Every destination and pipe run writes to a fresh prefix of the S3 server (versitygw, posix backend, on this machine); the Parquet footers are read to check the row count, then the objects are deleted. The driver scan runs as a child process (`bench rawscan`) so that its CPU and memory are measured like the others'.\n\nThe commands (for `%s`; the others alike):\n\n```\n%s\n```\n\n", "store", strings.Join(res.Commands, "\n"))
+	p("## Method\n\nBefore measuring, each table is dumped once as TSV (its size is the byte base; this also loads the buffer pool) and the source's output is recorded once into a JSONL file (checked to hold one RECORD per row) for the destination-alone stage. Every destination and pipe run writes to a fresh prefix of the S3 server (versitygw, posix backend, on this machine); the Parquet footers are read to check the row count, then the objects are deleted. The driver scan runs as a child process (`bench rawscan`) so that its CPU and memory are measured like the others'. Every measured process is started through a small helper (`cmd/bench/rusage`, about 2.5 MiB, the floor of every RSS figure) that reports the child's wait4 rusage: started directly by the benchmark, a child would inherit the benchmark's own peak RSS at execve (Go forks with CLONE_VM).\n\nThe commands (for `%s`; the others alike):\n\n```\n%s\n```\n\n", "store", strings.Join(res.Commands, "\n"))
 
 	p("<details><summary>Every run</summary>\n\n| # | table | stage | rep | load 1m | wall s | rows/s | CPU-s per process | peak RSS MiB per process | mariadbd CPU-s | error |\n|--:|---|---|--:|--:|--:|--:|---|---|--:|---|\n")
 	for i, me := range res.Measurements {

@@ -59,7 +59,7 @@ type Options struct {
 	// (BuildProfiling); they write a CPU profile to $RADAR_BENCH_CPUPROFILE.
 	ProfileSourceBin, ProfileDestinationBin string
 	// Log receives progress lines.
-	Log io.Writer
+	Log io.Writer `json:"-"`
 }
 
 // Result is everything a run measured.
@@ -84,6 +84,8 @@ type Result struct {
 	Versions     map[string]string
 	// Commands are the exact commands of one run of each stage.
 	Commands []string
+	// Command is how the benchmark was started.
+	Command  string
 	Warnings []string
 }
 

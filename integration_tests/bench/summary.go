@@ -122,6 +122,24 @@ func summarize(t TableInfo, st Stage, g []Measurement) Summary {
 	return s
 }
 
+// BusyCores is the median CPU of every process the stage involved (ours,
+// mariadbd, the S3 server) over the median wall time.
+func (s *Summary) BusyCores() float64 {
+	if s.Wall <= 0 {
+		return 0
+	}
+	cpu := 0.0
+	for _, v := range s.CPUPerMRows {
+		cpu += v
+	}
+	for _, v := range []float64{s.ServerCPUPerMRows, s.S3CPUPerMRows} {
+		if !math.IsNaN(v) {
+			cpu += v
+		}
+	}
+	return cpu * float64(s.Rows) / 1e6 / s.Wall.Seconds()
+}
+
 // Median returns the median of v (the mean of the middle two for an even
 // count); NaN for none.
 func Median(v []float64) float64 {
@@ -209,7 +227,13 @@ func Targets(ss []Summary, tables []TableInfo) []Target {
 		out = append(out, t)
 	}
 	rss("peak RSS per connector process, single streams", func(s *Summary) bool { return s.Table != ManyStreamsTable })
-	rss("peak RSS per connector process, 80 streams", func(s *Summary) bool { return s.Table == ManyStreamsTable })
+	many := "many streams"
+	for _, ti := range tables {
+		if ti.Name == ManyStreamsTable {
+			many = fmt.Sprintf("%d streams", ti.Streams)
+		}
+	}
+	rss("peak RSS per connector process, "+many, func(s *Summary) bool { return s.Table == ManyStreamsTable })
 	return out
 }
 

@@ -20,6 +20,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -53,7 +54,7 @@ func run() int {
 	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	rows := fs.Int64("rows", bench.DefaultRows, "rows per table (tables of another size than 1000000 live in database radar_bench_<rows>)")
-	reps := fs.Int("reps", 3, "repetitions of each stage per table (the report gives medians)")
+	reps := fs.Int("reps", 3, "repetitions of each stage per table (the report gives medians); 0 with -profile only profiles")
 	tables := fs.String("tables", "", "comma-separated tables to measure (default all: narrow,store,text_heavy,decimal_time_heavy)")
 	streams := fs.Int("streams", 80, "tables of the many-streams case (rows/streams store rows each); 0 skips it")
 	streamsReps := fs.Int("streams-reps", 1, "repetitions of the many-streams stages")
@@ -67,6 +68,7 @@ func run() int {
 	profile := fs.Bool("profile", false, "after measuring, run each table's pipe once more with CPU profiles of both connectors and add `go tool pprof -top` to the report")
 	workDir := fs.String("workdir", "", "folder for recordings and configs (default the system temp folder; needs about 3 GB for 1M-row tables)")
 	timeout := fs.Duration("timeout", 2*time.Hour, "give up after this long")
+	render := fs.String("render", "", "measure nothing: render the report and chart again from a saved <name>.json (with -notes, -out, -name)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
 	}
@@ -75,6 +77,18 @@ func run() int {
 			return p
 		}
 		return filepath.Join(root, p)
+	}
+	if *render != "" {
+		res, err := loadResult(*render)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
+		}
+		if *name == "" {
+			*name = strings.TrimSuffix(filepath.Base(*render), ".json")
+		}
+		bench.WriteTable(os.Stdout, res)
+		return writeReport(res, abs(*out), *name, *notes, res.Command, false)
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -93,8 +107,8 @@ func run() int {
 	if *tables != "" {
 		opts.Tables = strings.Split(*tables, ",")
 	}
-	if *reps < 1 || *rows < 1 || *streams < 0 || (*streams > 0 && *rows < int64(*streams)) {
-		fmt.Fprintln(os.Stderr, "bench: -reps and -rows must be positive, and -rows at least -streams")
+	if *reps < 0 || (*reps == 0 && !*profile) || *rows < 1 || *streams < 0 || (*streams > 0 && *rows < int64(*streams)) {
+		fmt.Fprintln(os.Stderr, "bench: -reps (0 only with -profile) and -rows must be positive, and -rows at least -streams")
 		return 2
 	}
 	for _, b := range []string{opts.SourceBin, opts.DestinationBin} {
@@ -143,26 +157,46 @@ func run() int {
 	}
 	fmt.Println()
 	bench.WriteTable(os.Stdout, res)
+	res.Command = "make bench" + argsSuffix(os.Args[1:])
 	if *out == "" {
 		return exitCode(res)
 	}
-	dir := abs(*out)
+	if code := writeReport(res, abs(*out), *name, *notes, res.Command, true); code != 0 {
+		return code
+	}
+	if profDir != "" {
+		fmt.Printf("profiles: %s (go tool pprof -http=: <binary> <profile>)\n", opts.Profile)
+	}
+	return exitCode(res)
+}
+
+// writeReport writes <name>.md, <name>.png and (with saveJSON) the raw
+// result as <name>.json into dir.
+func writeReport(res *bench.Result, dir, base, notes, command string, saveJSON bool) int {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
-	base := *name
 	if base == "" {
 		base = res.Machine.Kind() + "-" + res.Started.UTC().Format("2006-01-02")
 	}
-	ro := bench.ReportOptions{Chart: base + ".png", Command: "make bench" + argsSuffix(os.Args[1:])}
-	if *notes != "" {
-		b, err := os.ReadFile(*notes)
+	ro := bench.ReportOptions{Chart: base + ".png", Command: command}
+	if notes != "" {
+		b, err := os.ReadFile(notes)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			return 1
 		}
 		ro.Notes = string(b)
+	}
+	if saveJSON {
+		b, err := json.MarshalIndent(res, "", " ")
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, base+".json"), b, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: save result:", err)
+		}
 	}
 	if err := writeFile(filepath.Join(dir, base+".png"), func(f *os.File) error { return bench.WriteChart(f, res) }); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: chart:", err)
@@ -173,23 +207,19 @@ func run() int {
 		return 1
 	}
 	fmt.Printf("\nreport: %s\n", filepath.Join(dir, base+".md"))
-	if profDir != "" {
-		fmt.Printf("profiles: %s (go tool pprof -http=: <binary> <profile>)\n", opts.Profile)
-	}
-	return exitCode(res)
+	return 0
 }
 
-// buildRusage builds the rusage helper (a few MiB, standard library only)
-// into dir.
-func buildRusage(ctx context.Context, root, dir string) (string, error) {
-	out := filepath.Join(dir, "rusage")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/bench/rusage")
-	cmd.Dir = filepath.Join(root, "integration_tests")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build the rusage helper: %w\n%s", err, b)
+func loadResult(path string) (*bench.Result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	var res bench.Result
+	if err := json.Unmarshal(b, &res); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return &res, nil
 }
 
 func argsSuffix(args []string) string {
@@ -220,4 +250,17 @@ func writeFile(path string, fill func(*os.File) error) error {
 		return err
 	}
 	return f.Close()
+}
+
+// buildRusage builds the rusage helper (a few MiB, standard library only)
+// into dir.
+func buildRusage(ctx context.Context, root, dir string) (string, error) {
+	out := filepath.Join(dir, "rusage")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/bench/rusage")
+	cmd.Dir = filepath.Join(root, "integration_tests")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the rusage helper: %w\n%s", err, b)
+	}
+	return out, nil
 }
