@@ -32,7 +32,9 @@ func (h *LogHandler) Enabled(_ context.Context, level slog.Level) bool {
 	return level >= h.level.Level()
 }
 
-// Handle writes r as one LOG message.
+// Handle writes r as one LOG message. Warnings and errors are flushed at
+// once, so that a connector waiting (a retry backoff, a slow server) has
+// already said why.
 func (h *LogHandler) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
 	b.WriteString(r.Message)
@@ -44,7 +46,13 @@ func (h *LogHandler) Handle(_ context.Context, r slog.Record) error {
 		appendAttr(&b, prefix, a)
 		return true
 	})
-	return h.w.Log(levelOf(r.Level), b.String())
+	if err := h.w.Log(levelOf(r.Level), b.String()); err != nil {
+		return err
+	}
+	if r.Level >= slog.LevelWarn {
+		return h.w.Flush()
+	}
+	return nil
 }
 
 func appendAttr(b *strings.Builder, prefix string, a slog.Attr) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -195,4 +196,26 @@ func TestWriterHelpers(t *testing.T) {
 	if !bytes.Contains(buf.Bytes(), []byte(`"emitted_at":1700000000000.0`)) {
 		t.Errorf("trace emitted_at not a decimal number: %s", buf.String())
 	}
+}
+
+// TestLoggerFlushesWarnings: an INFO line waits in the buffer with the
+// records; a WARN or ERROR line reaches stdout at once, with everything
+// before it.
+func TestLoggerFlushesWarnings(t *testing.T) {
+	var buf bytes.Buffer
+	w := protocol.NewWriter(&buf)
+	log := protocol.NewLogger(w, slog.LevelInfo)
+	log.Info("reading", "table", "t")
+	if buf.Len() != 0 {
+		t.Fatalf("an INFO line was flushed: %s", buf.String())
+	}
+	log.Warn("transient error; retrying in 1s", "attempt", 1)
+	if n := bytes.Count(buf.Bytes(), []byte("\n")); n != 2 {
+		t.Fatalf("after a WARN, %d lines reached the output: %s", n, buf.String())
+	}
+	log.Error("giving up")
+	if n := bytes.Count(buf.Bytes(), []byte("\n")); n != 3 {
+		t.Fatalf("after an ERROR, %d lines reached the output: %s", n, buf.String())
+	}
+	protocoltest.ValidateOutput(t, buf.Bytes())
 }
