@@ -34,6 +34,9 @@ type MySQL struct {
 	proc   *exec.Cmd
 	exited chan struct{}
 	dir    string
+	// bin and args start the private server again (Restart).
+	bin  string
+	args []string
 }
 
 // DSN returns a go-sql-driver DSN for database db.
@@ -103,6 +106,23 @@ func (m *MySQL) connect(timeout time.Duration) error {
 		}
 		if time.Now().After(deadline) {
 			db.Close()
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ping waits until the server answers on m.Root.
+func (m *MySQL) ping(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := m.Root.PingContext(ctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
 			return err
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -198,23 +218,59 @@ func startMariaDB(opts ServerOptions) (*MySQL, error) {
 			"--binlog-row-image=FULL", "--binlog-row-metadata=FULL")
 	}
 	sargs = append(sargs, opts.Args...)
-	cmd := exec.Command(mariadbd, sargs...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	m := &MySQL{Host: "127.0.0.1", Port: port, User: "root", dir: dir, bin: mariadbd, args: sargs}
+	if err := m.start(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("start mariadbd: %w", err)
+		return nil, err
 	}
-	m := &MySQL{Host: "127.0.0.1", Port: port, User: "root", proc: cmd, dir: dir, exited: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		close(m.exited)
-	}()
 	if err := m.connect(30 * time.Second); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
 		m.Stop()
 		return nil, fmt.Errorf("mariadbd did not answer on port %d: %w\n%s", port, err, lastLines(string(log), 20))
 	}
 	return m, nil
+}
+
+// start runs the private server's process.
+func (m *MySQL) start() error {
+	cmd := exec.Command(m.bin, m.args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start mariadbd: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	m.proc, m.exited = cmd, exited
+	return nil
+}
+
+// Restart starts a private server again on the same port and data
+// directory, after Kill or a crash; a server still running is killed first
+// (SIGKILL, so InnoDB recovers as after a crash). It returns once the server
+// answers.
+func (m *MySQL) Restart() error {
+	if m.proc == nil {
+		return errors.New("not a private server")
+	}
+	select {
+	case <-m.exited:
+	default:
+		if err := m.Kill(); err != nil {
+			return err
+		}
+	}
+	if err := m.start(); err != nil {
+		return err
+	}
+	// m.Root stays the same pool: its dead connections are replaced.
+	if err := m.ping(30 * time.Second); err != nil {
+		log, _ := os.ReadFile(filepath.Join(m.dir, "error.log"))
+		return fmt.Errorf("mariadbd did not answer on port %d after a restart: %w\n%s", m.Port, err, lastLines(string(log), 20))
+	}
+	return nil
 }
 
 // Stop shuts a private server down and removes its data directory.
@@ -237,9 +293,15 @@ func (m *MySQL) Stop() {
 }
 
 // Kill stops a private server abruptly (SIGKILL), as a crash would.
+// Restart starts it again.
 func (m *MySQL) Kill() error {
 	if m.proc == nil {
 		return errors.New("not a private server")
+	}
+	select {
+	case <-m.exited:
+		return nil // already down
+	default:
 	}
 	err := syscall.Kill(-m.proc.Process.Pid, syscall.SIGKILL)
 	<-m.exited

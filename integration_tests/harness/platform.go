@@ -43,6 +43,9 @@ type Sync struct {
 	OnDestinationLine func(line []byte)
 	// KeepRecords keeps every record's data per stream in the result.
 	KeepRecords bool
+	// OnStart, if set, is called once both processes have started (fault
+	// tests signal them from OnSourceLine).
+	OnStart func(source, destination *os.Process)
 }
 
 // Ack is a STATE the destination echoed.
@@ -155,6 +158,9 @@ func (s *Sync) Run(ctx context.Context) (*SyncResult, error) {
 	if err := src.Start(); err != nil {
 		dst.Process.Kill()
 		return nil, fmt.Errorf("start %s: %w", filepath.Base(s.Source), err)
+	}
+	if s.OnStart != nil {
+		s.OnStart(src.Process, dst.Process)
 	}
 
 	res := &SyncResult{Records: map[string]int64{}}
