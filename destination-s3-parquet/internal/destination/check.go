@@ -129,7 +129,10 @@ func explainS3Error(cfg *config.Config, action string, err error) error {
 	case code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch":
 		return protocol.ConfigError(err, "Could not %s: the credentials were rejected (%s); check `access_key_id` and `secret_access_key`", action, code)
 	case code == "AccessDenied" || status == 403:
-		return protocol.ConfigError(err, "Could not %s in bucket %q: access denied; the credentials (or `role_arn`) need s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject, s3:AbortMultipartUpload and s3:ListBucketMultipartUploads on the bucket and `s3_bucket_path`", action, cfg.BucketName)
+		if p := permissionOf(err); p != "" {
+			return protocol.ConfigError(err, "Could not %s in bucket %q: access denied; the credentials (or `role_arn`) lack %s (the connector needs %s on the bucket and `s3_bucket_path`)", action, cfg.BucketName, p, requiredPermissions)
+		}
+		return protocol.ConfigError(err, "Could not %s in bucket %q: access denied; the credentials (or `role_arn`) need %s on the bucket and `s3_bucket_path`", action, cfg.BucketName, requiredPermissions)
 	case errors.As(err, &de):
 		return protocol.ConfigError(err, "Could not %s: the S3 endpoint host cannot be resolved; check `s3_endpoint`", action)
 	case errors.As(err, &oe) || errors.As(err, &ne) || errors.As(err, &ue):

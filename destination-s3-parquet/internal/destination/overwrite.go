@@ -22,7 +22,7 @@ func (w *syncWriter) writeMarkers() error {
 		seen[m] = true
 		meta := map[string]string{s3sink.GenerationMetadataKey: strconv.FormatInt(o.stream.generation, 10)}
 		if err := w.client.PutSmall(w.ctx, m, nil, meta); err != nil {
-			return protocol.WithStream(protocol.TransientError(err, "cannot write the _SUCCESS marker %s", m), o.stream.desc)
+			return protocol.WithStream(s3Failure(w.cfg, err, "cannot write the _SUCCESS marker "+m), o.stream.desc)
 		}
 	}
 	return nil
@@ -69,7 +69,7 @@ func (w *syncWriter) removeOlder(s *stream, mine map[string]bool) (int, error) {
 	prefix, re := w.tmpl.Matcher(s.desc.Namespace, s.desc.Name)
 	keys, err := w.client.ListKeys(w.ctx, prefix)
 	if err != nil {
-		return 0, protocol.TransientError(err, "cannot list objects to overwrite under %s", prefix)
+		return 0, s3Failure(w.cfg, err, "cannot list objects to overwrite under "+prefix)
 	}
 	var min int64 = -1
 	if m := s.cs.MinimumGenerationID; m != nil && *m > 0 {
@@ -83,7 +83,7 @@ func (w *syncWriter) removeOlder(s *stream, mine map[string]bool) (int, error) {
 		if min > 0 {
 			g, err := w.client.GenerationOf(w.ctx, k)
 			if err != nil {
-				return 0, protocol.TransientError(err, "cannot read the generation of %s", k)
+				return 0, s3Failure(w.cfg, err, "cannot read the generation of "+k)
 			}
 			if g >= min {
 				continue
@@ -93,7 +93,7 @@ func (w *syncWriter) removeOlder(s *stream, mine map[string]bool) (int, error) {
 	}
 	sort.Strings(doomed)
 	if err := w.client.DeleteKeys(w.ctx, doomed); err != nil {
-		return 0, protocol.TransientError(err, "cannot delete older objects")
+		return 0, s3Failure(w.cfg, err, "cannot delete older objects")
 	}
 	return len(doomed), nil
 }

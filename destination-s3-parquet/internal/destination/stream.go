@@ -140,7 +140,7 @@ func (w *syncWriter) allocatorFor(path string) (*objectkey.Allocator, error) {
 	}
 	keys, err := w.client.ListKeys(w.ctx, path)
 	if err != nil {
-		return nil, protocol.TransientError(err, "cannot list the existing objects under %s", path)
+		return nil, s3Failure(w.cfg, err, "cannot list the existing objects under "+path)
 	}
 	a := objectkey.NewAllocator(w.tmpl, path, keys, time.Now)
 	w.allocs[path] = a
@@ -196,7 +196,7 @@ func (s *stream) writeRowGroup() error {
 
 // uploadError reports a failed write into the file's upload.
 func (s *stream) uploadError(err error) error {
-	return protocol.TransientError(err, "cannot write %s", s.file.upload.Key())
+	return s3Failure(s.w.cfg, err, "cannot write "+s.file.upload.Key())
 }
 
 // closeFile writes the last row group and the footer and lets the upload

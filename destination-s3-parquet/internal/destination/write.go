@@ -394,7 +394,7 @@ func (w *syncWriter) drainCompletions() {
 			delete(w.files, f)
 			if err := u.Err(); err != nil {
 				if w.fatal == nil {
-					w.fatal = protocol.WithStream(protocol.TransientError(err, "cannot upload %s", u.Key()), f.stream.desc)
+					w.fatal = protocol.WithStream(s3Failure(w.cfg, err, "cannot upload "+u.Key()), f.stream.desc)
 				}
 				continue
 			}

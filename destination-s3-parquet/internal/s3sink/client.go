@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/config"
 )
@@ -192,8 +193,13 @@ func (c *Client) DeleteKeys(ctx context.Context, keys []string) error {
 			return fmt.Errorf("delete %d objects: %w", n, err)
 		}
 		if len(out.Errors) > 0 {
+			// Per-object failures come in a successful answer; report the
+			// first as the operation's error so callers can classify it.
 			e := out.Errors[0]
-			return fmt.Errorf("delete object %s: %s %s", aws.ToString(e.Key), aws.ToString(e.Code), aws.ToString(e.Message))
+			return fmt.Errorf("delete object %s: %w", aws.ToString(e.Key), &smithy.OperationError{
+				ServiceID: "S3", OperationName: "DeleteObjects",
+				Err: &smithy.GenericAPIError{Code: aws.ToString(e.Code), Message: aws.ToString(e.Message)},
+			})
 		}
 		keys = keys[n:]
 	}
