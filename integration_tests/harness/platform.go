@@ -46,6 +46,11 @@ type Sync struct {
 	// OnStart, if set, is called once both processes have started (fault
 	// tests signal them from OnSourceLine).
 	OnStart func(source, destination *os.Process)
+	// Pause, if set, sees every source line before it is forwarded; when it
+	// returns a function, everything forwarded so far is flushed to the
+	// destination and the function runs (it may block, e.g. until the
+	// destination has reacted) before the line is forwarded.
+	Pause func(line []byte) func()
 }
 
 // Ack is a STATE the destination echoed.
@@ -250,6 +255,14 @@ func (s *Sync) Run(ctx context.Context) (*SyncResult, error) {
 			if s.OnSourceLine != nil {
 				s.OnSourceLine(line)
 			}
+			if s.Pause != nil {
+				if wait := s.Pause(line); wait != nil {
+					if writeErr == nil {
+						writeErr = bw.Flush()
+					}
+					wait()
+				}
+			}
 			typ := peekType(line)
 			if typ != protocol.TypeRecord || s.ValidateRecords {
 				m, verr := v.ValidateLine(line)
@@ -306,6 +319,11 @@ func (s *Sync) Run(ctx context.Context) (*SyncResult, error) {
 		}
 		if err != nil {
 			break
+		}
+		if br.Buffered() == 0 && writeErr == nil {
+			// The source is quiet: deliver what it sent, as the platform
+			// does, rather than hold it until the buffer fills.
+			writeErr = bw.Flush()
 		}
 	}
 	if writeErr == nil {

@@ -465,4 +465,3 @@ func waitFor(within time.Duration, cond func() bool) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
