@@ -17,8 +17,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -171,7 +174,16 @@ type frame struct {
 	handled bool
 }
 
+// catchSIGPIPE makes a write to a closed stdout fail with EPIPE instead of
+// killing the process silently with SIGPIPE (what the Go runtime does for
+// fds 1 and 2): the command then stops like on any output error, says why
+// on stderr, cleans up (a destination aborts its uploads) and exits 1.
+var catchSIGPIPE = sync.OnceFunc(func() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+})
+
 func newFrame(ctx context.Context, spec *connspec.Spec, opts Options, stdin io.Reader, stdout, stderr io.Writer) *frame {
+	catchSIGPIPE()
 	red := protocol.NewRedactor()
 	out := protocol.NewWriter(stdout)
 	out.SetRedactor(red)
@@ -337,7 +349,11 @@ func (f *frame) finish(err error) {
 	}
 	if werr != nil {
 		// stdout is gone (a broken pipe): say it where someone can see it.
-		fmt.Fprintf(f.stderr, "%s: %s: %s\n", f.opts.Name, trace.Message, trace.InternalMessage)
+		if trace.InternalMessage == "" || trace.InternalMessage == trace.Message {
+			fmt.Fprintf(f.stderr, "%s: %s\n", f.opts.Name, trace.Message)
+		} else {
+			fmt.Fprintf(f.stderr, "%s: %s: %s\n", f.opts.Name, trace.Message, trace.InternalMessage)
+		}
 	}
 	f.code = ExitError
 	if interrupted {
