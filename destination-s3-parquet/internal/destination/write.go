@@ -193,6 +193,9 @@ func (w *syncWriter) run(ctx context.Context, stdin io.Reader) error {
 		return err
 	case <-ctx.Done():
 		w.mu.Lock()
+		// Echo the states whose files completed since the last tick
+		// before stopping; the open files are aborted.
+		_ = w.ackReady()
 		w.stopped = true
 		w.failAll()
 		w.mu.Unlock()
