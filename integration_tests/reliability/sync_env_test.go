@@ -280,16 +280,16 @@ func (e *syncEnv) expectDuplicatesOnlyAfter(t *testing.T, stream string, a acked
 	return dups
 }
 
-// ackWatcher counts the destination's STATE lines as they come.
+// ackWatcher sees the destination's STATE lines as they come.
 type ackWatcher struct {
-	mu sync.Mutex
-	n  int
+	mu    sync.Mutex
+	lines []string
 }
 
 func (w *ackWatcher) observe(line []byte) {
 	if strings.Contains(string(line[:min(len(line), 60)]), `"type":"STATE"`) {
 		w.mu.Lock()
-		w.n++
+		w.lines = append(w.lines, string(line))
 		w.mu.Unlock()
 	}
 }
@@ -297,5 +297,31 @@ func (w *ackWatcher) observe(line []byte) {
 func (w *ackWatcher) count() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.n
+	return len(w.lines)
+}
+
+// countOf counts the acks of a stream.
+func (w *ackWatcher) countOf(stream string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, l := range w.lines {
+		if strings.Contains(l, `"stream_descriptor":{"name":"`+stream+`"`) {
+			n++
+		}
+	}
+	return n
+}
+
+// incremental configures every stream of the catalog as incremental by
+// cursor id (so a finished stream's state means "nothing left", and a rerun
+// from the last acknowledged states reads only what was not covered).
+func incremental(cat *protocol.ConfiguredCatalog) *protocol.ConfiguredCatalog {
+	out := &protocol.ConfiguredCatalog{}
+	for _, cs := range cat.Streams {
+		cs.SyncMode = protocol.SyncModeIncremental
+		cs.CursorField = []string{"id"}
+		out.Streams = append(out.Streams, cs)
+	}
+	return out
 }
