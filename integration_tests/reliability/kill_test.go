@@ -332,4 +332,3 @@ func exitCode(err error) int {
 	}
 	return -2
 }
-
