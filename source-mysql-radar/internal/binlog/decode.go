@@ -94,6 +94,8 @@ type RowDecoder struct {
 	buf    []byte
 	// ends[i] >= 0: value i is buf[starts[i]:ends[i]]; -1: values[i] is set.
 	starts, ends []int
+	lastPresent  []byte
+	lastCount    int
 }
 
 // NewRowDecoder prepares a decoder for columns.
@@ -226,18 +228,11 @@ func (d *RowDecoder) Values() [][]byte { return d.values }
 // Image decodes one row image at the start of data, whose columns are
 // marked in the present bitmap, and returns its length in bytes. With
 // keep false nothing is converted (the before image of an update).
+//
+// Image panics on truncated data; callers decode a row event under
+// DecodeRows, which turns that into an error.
 func (d *RowDecoder) Image(data, present []byte, keep bool) (n int, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			n, err = 0, fmt.Errorf("corrupt row image: %v", r)
-		}
-	}()
-	count := 0
-	for i := range d.cols {
-		if isSet(present, i) {
-			count++
-		}
-	}
+	count := d.presentCount(present)
 	nulls := data[:(count+7)/8]
 	pos := len(nulls)
 	d.buf = d.buf[:0]
@@ -257,15 +252,13 @@ func (d *RowDecoder) Image(data, present []byte, keep bool) (n int, err error) {
 			continue
 		}
 		if !keep || !c.need {
-			sz, err := c.skip(data[pos:])
-			if err != nil {
-				return 0, err
-			}
-			pos += sz
+			pos += c.skip(data[pos:])
 			continue
 		}
 		start := len(d.buf)
-		sz, direct, err := c.decode(data[pos:], d)
+		var sz int
+		var direct []byte
+		sz, direct, d.buf, err = c.decode(data[pos:], d.buf)
 		if err != nil {
 			return 0, err
 		}
@@ -284,24 +277,60 @@ func (d *RowDecoder) Image(data, present []byte, keep bool) (n int, err error) {
 	return pos, nil
 }
 
+// presentCount counts the columns of a present bitmap, remembering the
+// last bitmap (all row images of a table usually have the same one).
+func (d *RowDecoder) presentCount(present []byte) int {
+	if d.lastPresent != nil && string(d.lastPresent) == string(present) {
+		return d.lastCount
+	}
+	count := 0
+	for i := range d.cols {
+		if isSet(present, i) {
+			count++
+		}
+	}
+	d.lastPresent = append(d.lastPresent[:0], present...)
+	d.lastCount = count
+	return count
+}
+
+// DecodeRows calls fn for every row image of a row event's data (before
+// and after images for updates), turning a panic on corrupt or truncated
+// data into an error.
+func DecodeRows(data []byte, fn func(data []byte) (int, error)) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("corrupt row image: %v", r)
+		}
+	}()
+	data = data[:len(data):len(data)] // reading past the end panics
+	for pos := 0; pos < len(data); {
+		n, err := fn(data[pos:])
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return errors.New("corrupt row image: empty")
+		}
+		pos += n
+	}
+	return nil
+}
+
 func isSet(bitmap []byte, i int) bool { return bitmap[i>>3]&(1<<(uint(i)&7)) != 0 }
 
 // skip returns the size of a value without converting it.
-func (c *colDec) skip(b []byte) (int, error) {
+func (c *colDec) skip(b []byte) int {
 	switch c.op {
-	case opBlob, opJSON:
-		return c.size + int(leUint(b[:c.size])), nil
-	case opVarchar, opString:
-		return c.size + int(leUint(b[:c.size])), nil
+	case opBlob, opJSON, opVarchar, opString:
+		return c.size + int(leUint(b[:c.size]))
 	}
-	return c.size, nil
+	return c.size
 }
 
-// decode converts one value: either appended to d.buf (direct == nil) or
+// decode converts one value: either appended to buf (direct == nil) or
 // returned as a slice of b.
-func (c *colDec) decode(b []byte, d *RowDecoder) (size int, direct []byte, err error) {
-	buf := d.buf
-	defer func() { d.buf = buf }()
+func (c *colDec) decode(b, buf []byte) (size int, direct, out []byte, err error) {
 	switch c.op {
 	case opInt:
 		u := leUint(b[:c.size])
@@ -311,32 +340,32 @@ func (c *colDec) decode(b []byte, d *RowDecoder) (size int, direct []byte, err e
 			shift := 64 - 8*uint(c.size)
 			buf = strconv.AppendInt(buf, int64(u<<shift)>>shift, 10)
 		}
-		return c.size, nil, nil
+		return c.size, nil, buf, nil
 	case opYear:
 		y := int64(b[0])
 		if y != 0 {
 			y += 1900
 		}
 		buf = strconv.AppendInt(buf, y, 10)
-		return 1, nil, nil
+		return 1, nil, buf, nil
 	case opFloat:
 		f := math.Float32frombits(binary.LittleEndian.Uint32(b))
 		// The float64 of a float32 is exact; its shortest form parses back
 		// to the same float32 (the FLOAT encoder rounds to single).
 		buf = strconv.AppendFloat(buf, float64(f), 'g', -1, 64)
-		return 4, nil, nil
+		return 4, nil, buf, nil
 	case opDouble:
 		buf = strconv.AppendFloat(buf, math.Float64frombits(binary.LittleEndian.Uint64(b)), 'g', -1, 64)
-		return 8, nil, nil
+		return 8, nil, buf, nil
 	case opDecimal:
 		buf = appendDecimal(buf, b[:c.size], c.prec, c.scale)
-		return c.size, nil, nil
+		return c.size, nil, buf, nil
 	case opBit:
-		return c.size, b[:c.size:c.size], nil
+		return c.size, b[:c.size:c.size], buf, nil
 	case opDate:
 		v := leUint(b[:3])
 		buf = appendDate(buf, int(v>>9), int(v>>5&15), int(v&31))
-		return 3, nil, nil
+		return 3, nil, buf, nil
 	case opTime:
 		v := int64(leUint(b[:3])<<40) >> 40
 		neg := v < 0
@@ -344,33 +373,33 @@ func (c *colDec) decode(b []byte, d *RowDecoder) (size int, direct []byte, err e
 			v = -v
 		}
 		buf = appendClock(buf, neg, int(v/10000), int(v/100%100), int(v%100), 0, 0)
-		return 3, nil, nil
+		return 3, nil, buf, nil
 	case opTime2:
 		buf = appendTime2(buf, b[:c.size], c.dec)
-		return c.size, nil, nil
+		return c.size, nil, buf, nil
 	case opDatetime:
 		v := binary.LittleEndian.Uint64(b)
 		dpart, tpart := v/1000000, v%1000000
 		buf = appendDate(buf, int(dpart/10000), int(dpart%10000/100), int(dpart%100))
 		buf = append(buf, ' ')
 		buf = appendClock(buf, false, int(tpart/10000), int(tpart%10000/100), int(tpart%100), 0, 0)
-		return 8, nil, nil
+		return 8, nil, buf, nil
 	case opDatetime2:
 		buf = appendDatetime2(buf, b[:c.size], c.dec)
-		return c.size, nil, nil
+		return c.size, nil, buf, nil
 	case opTimestamp:
 		buf = appendTimestamp(buf, int64(binary.LittleEndian.Uint32(b)), 0, 0)
-		return 4, nil, nil
+		return 4, nil, buf, nil
 	case opTimestamp2:
 		sec := int64(binary.BigEndian.Uint32(b))
 		buf = appendTimestamp(buf, sec, fraction(b[4:c.size], c.dec), c.dec)
-		return c.size, nil, nil
+		return c.size, nil, buf, nil
 	case opEnum:
 		idx := int(leUint(b[:c.size]))
 		if idx >= 1 && idx <= len(c.elems) {
 			buf = append(buf, c.elems[idx-1]...)
 		}
-		return c.size, nil, nil
+		return c.size, nil, buf, nil
 	case opSet:
 		bits := leUint(b[:c.size])
 		first := true
@@ -383,7 +412,7 @@ func (c *colDec) decode(b []byte, d *RowDecoder) (size int, direct []byte, err e
 				first = false
 			}
 		}
-		return c.size, nil, nil
+		return c.size, nil, buf, nil
 	case opBlob, opVarchar, opString:
 		l := int(leUint(b[:c.size]))
 		v := b[c.size : c.size+l : c.size+l]
@@ -400,9 +429,9 @@ func (c *colDec) decode(b []byte, d *RowDecoder) (size int, direct []byte, err e
 				buf = append(buf, 0)
 			}
 		default:
-			return c.size + l, v, nil
+			return c.size + l, v, buf, nil
 		}
-		return c.size + l, nil, nil
+		return c.size + l, nil, buf, nil
 	case opJSON:
 		l := int(leUint(b[:c.size]))
 		v := b[c.size : c.size+l]
@@ -411,12 +440,12 @@ func (c *colDec) decode(b []byte, d *RowDecoder) (size int, direct []byte, err e
 		} else {
 			buf, err = AppendMySQLJSON(buf, v)
 			if err != nil {
-				return 0, nil, err
+				return 0, nil, buf, err
 			}
 		}
-		return c.size + l, nil, nil
+		return c.size + l, nil, buf, nil
 	}
-	return 0, nil, fmt.Errorf("cannot decode op %d", c.op)
+	return 0, nil, buf, fmt.Errorf("cannot decode op %d", c.op)
 }
 
 // leUint reads a little-endian unsigned integer of 1 to 8 bytes.
@@ -516,8 +545,16 @@ func appendDecimal(dst, b []byte, prec, scale int) []byte {
 	return dst
 }
 
+// append2 appends v (0-99) as two digits.
+func append2(dst []byte, v int) []byte {
+	return append(dst, byte('0'+v/10%10), byte('0'+v%10))
+}
+
 // appendPadded appends v with at least width digits.
 func appendPadded(dst []byte, v uint64, width int) []byte {
+	if width == 4 && v < 10000 {
+		return append(dst, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
+	}
 	var tmp [20]byte
 	s := strconv.AppendUint(tmp[:0], v, 10)
 	for i := len(s); i < width; i++ {
@@ -529,9 +566,9 @@ func appendPadded(dst []byte, v uint64, width int) []byte {
 func appendDate(dst []byte, y, m, d int) []byte {
 	dst = appendPadded(dst, uint64(y), 4)
 	dst = append(dst, '-')
-	dst = appendPadded(dst, uint64(m), 2)
+	dst = append2(dst, m%100)
 	dst = append(dst, '-')
-	return appendPadded(dst, uint64(d), 2)
+	return append2(dst, d%100)
 }
 
 // appendClock appends [-]hh:mm:ss and, with dec > 0, the first dec digits
@@ -540,11 +577,15 @@ func appendClock(dst []byte, neg bool, h, m, s, micros, dec int) []byte {
 	if neg {
 		dst = append(dst, '-')
 	}
-	dst = appendPadded(dst, uint64(h), 2)
+	if h < 100 {
+		dst = append2(dst, h)
+	} else {
+		dst = strconv.AppendInt(dst, int64(h), 10)
+	}
 	dst = append(dst, ':')
-	dst = appendPadded(dst, uint64(m), 2)
+	dst = append2(dst, m%100)
 	dst = append(dst, ':')
-	dst = appendPadded(dst, uint64(s), 2)
+	dst = append2(dst, s%100)
 	return appendFrac(dst, micros, dec)
 }
 

@@ -56,6 +56,11 @@ func TestDecodeMariaDBRow(t *testing.T) {
 	if _, err := d.Image(raw, []byte{0xfe, 0xff}, true); err != ErrPartialImage {
 		t.Errorf("partial image: %v", err)
 	}
+	// Truncated data is an error, not a panic, under DecodeRows.
+	err = DecodeRows(raw[:len(raw)-3], func(b []byte) (int, error) { return d.Image(b, []byte{0xff, 0xff}, true) })
+	if err == nil || !strings.Contains(err.Error(), "corrupt row image") {
+		t.Errorf("truncated row: %v", err)
+	}
 }
 
 func TestDecimal(t *testing.T) {

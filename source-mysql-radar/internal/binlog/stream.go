@@ -68,7 +68,7 @@ func Open(cfg StreamConfig, start Start) (*Stream, error) {
 		TLSConfig:        cfg.TLS,
 		Logger:           logger,
 		DisableRetrySync: true,
-		EventCacheCount:  4096,
+		EventCacheCount:  512,
 		FillZeroLogPos:   cfg.FillZeroLogPos && cfg.Flavor == MariaDB,
 		// Row events are decoded by RowDecoder, straight into text: only
 		// the header is parsed here (see RowsData).

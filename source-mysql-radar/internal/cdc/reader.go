@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
 	"github.com/google/uuid"
 
+	"github.com/cognitivo/radar-connectors/protocol"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/binlog"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/ddl"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/rowcodec"
@@ -621,32 +623,39 @@ func (r *Reader) rows(ev *replication.BinlogEvent, e *replication.RowsEvent, sin
 	ch.Time = ev.Header.Timestamp
 	ch.Position = r.eventPos
 	ch.Enc = m.enc
-	for pos := 0; pos < len(data); {
+	bm1, bm2 := e.ColumnBitmap1, e.ColumnBitmap2
+	err = binlog.DecodeRows(data, func(b []byte) (int, error) {
+		n, err := m.dec.Image(b, bm1, !update)
+		if err != nil {
+			return 0, r.rowError(c, err)
+		}
 		if update {
-			n, err := m.dec.Image(data[pos:], e.ColumnBitmap1, false)
+			n2, err := m.dec.Image(b[n:], bm2, true)
 			if err != nil {
-				return r.rowError(c, err)
+				return 0, r.rowError(c, err)
 			}
-			pos += n
-			n, err = m.dec.Image(data[pos:], e.ColumnBitmap2, true)
-			if err != nil {
-				return r.rowError(c, err)
-			}
-			pos += n
-		} else {
-			n, err := m.dec.Image(data[pos:], e.ColumnBitmap1, true)
-			if err != nil {
-				return r.rowError(c, err)
-			}
-			pos += n
+			n += n2
 		}
 		ch.Values = m.values(m.dec.Values())
 		if err := sink.Row(c, ch); err != nil {
-			return err
+			return 0, err
 		}
 		r.records++
+		return n, nil
+	})
+	if err != nil && !isSinkError(err) {
+		var pe *protocol.Error
+		if !errors.As(err, &pe) && !strings.Contains(err.Error(), c.Table) {
+			return r.rowError(c, err)
+		}
 	}
-	return nil
+	return err
+}
+
+// isSinkError reports an error of the sink (writing records).
+func isSinkError(err error) bool {
+	var se interface{ SinkError() }
+	return errors.As(err, &se)
 }
 
 func (r *Reader) rowError(c *Capture, err error) error {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cognitivo/radar-connectors/protocol"
@@ -15,6 +16,7 @@ import (
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/cdc"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/column"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/dbconn"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/rowcodec"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/schema"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/state"
 )
@@ -568,7 +570,11 @@ func (r *reader) readBinlog(ctx context.Context, runs []*streamRun) error {
 		sink.rd = rd
 		start := time.Now()
 		sink.progress = false
+		sink.start()
 		err = rd.Run(ctx, sink)
+		if werr := sink.stop(); werr != nil {
+			return werr // writing failed: the reader's error follows from it
+		}
 		if err == nil {
 			r.log.Info("read the binary log", "records", sink.total, "seconds", time.Since(start).Round(time.Millisecond).Seconds())
 			return nil
@@ -603,7 +609,9 @@ func (r *reader) readBinlog(ctx context.Context, runs []*streamRun) error {
 		if failures > r.cfg.MaxRetries {
 			return protocol.TransientError(err, "reading the binary log failed %d times in a row", failures)
 		}
-		if err := sink.Checkpoint(rd.Snapshot()); err != nil {
+		sink.start()
+		_ = sink.Checkpoint(rd.Snapshot())
+		if err := sink.stop(); err != nil {
 			return err
 		}
 		wait := r.src.Backoff(failures)
@@ -614,43 +622,213 @@ func (r *reader) readBinlog(ctx context.Context, runs []*streamRun) error {
 	}
 }
 
-// binlogSink writes the changes of a binary log read as records.
+// binlogSink writes the changes of a binary log read as records. Decoding
+// (the reader's goroutine) and encoding and writing (the sink's own
+// goroutine) run on two cores: Row copies a change's values into a batch,
+// batches go to the writer in order, and a checkpoint travels after the
+// rows before it, so every STATE follows its records.
 type binlogSink struct {
 	r        *reader
 	rd       *cdc.Reader
-	buf      []byte
 	total    int64
 	progress bool
-	now      time.Time
+
+	cur   *sinkBatch
+	work  chan *sinkBatch
+	free  chan *sinkBatch
+	done  chan struct{}
+	mu    sync.Mutex
+	err   error // the writer's first error
+	wrote int64 // records written by the writer
+	// since: the captures of this attempt that had a snapshot position
+	// (the reader's goroutine tells the writer when each is passed).
+	since map[*cdc.Capture]bool
+}
+
+// Batches: handed over at sinkBatchRows rows or sinkBatchBytes bytes of
+// values; sinkBatches bound the memory in flight.
+const (
+	sinkBatchRows  = 256
+	sinkBatchBytes = 256 << 10
+	sinkBatches    = 4
+)
+
+type sinkBatch struct {
+	data []byte
+	ends []int // per value; -1 for SQL NULL
+	rows []sinkRow
+	// cp is a checkpoint that follows the rows; passed lists the streams
+	// whose snapshot position the read went past.
+	cp     *cdc.Checkpoint
+	passed []*streamRun
+	final  bool
+}
+
+type sinkRow struct {
+	run  *streamRun
+	enc  *rowcodec.RowEncoder
+	n    int // values
+	del  bool
+	time uint32
+	pos  binlog.Position
+}
+
+// start starts the writer goroutine of one read attempt.
+func (k *binlogSink) start() {
+	k.work = make(chan *sinkBatch, sinkBatches)
+	k.free = make(chan *sinkBatch, sinkBatches)
+	k.done = make(chan struct{})
+	for range sinkBatches {
+		k.free <- &sinkBatch{data: make([]byte, 0, sinkBatchBytes+4096)}
+	}
+	k.cur = nil
+	k.since = map[*cdc.Capture]bool{}
+	for _, capt := range k.rd.Captures() {
+		if !capt.Since.IsZero() {
+			k.since[capt] = true
+		}
+	}
+	go k.write()
+}
+
+// stop hands over the last batch and waits for the writer.
+func (k *binlogSink) stop() error {
+	if k.cur != nil && (len(k.cur.rows) > 0 || k.cur.cp != nil) {
+		k.work <- k.cur
+	}
+	k.cur = nil
+	close(k.work)
+	<-k.done
+	return k.writeErr()
+}
+
+func (k *binlogSink) writeErr() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.err
+}
+
+func (k *binlogSink) batch() (*sinkBatch, error) {
+	if k.cur == nil {
+		b := <-k.free
+		b.data, b.ends, b.rows, b.cp, b.passed, b.final = b.data[:0], b.ends[:0], b.rows[:0], nil, nil, false
+		k.cur = b
+	}
+	return k.cur, k.writeErr()
+}
+
+func (k *binlogSink) hand() {
+	k.work <- k.cur
+	k.cur = nil
 }
 
 func (k *binlogSink) Row(c *cdc.Capture, ch *cdc.Change) error {
-	r := k.r
-	s := c.Data.(*streamRun)
-	if k.total&63 == 0 {
-		k.now = time.Now()
+	b, err := k.batch()
+	if err != nil {
+		return err
 	}
-	rc := r.cdc
-	rc.cursor++
-	buf := append(k.buf[:0], '{')
-	buf = ch.Enc.AppendFields(buf, ch.Values)
-	if s.p.meta != 0 {
-		buf = appendMeta(buf, s.p.meta, ch.Enc.Len() == 0, rc.meta.quotedTime(ch.Time), ch.Delete,
-			rc.meta.quotedFile(ch.Position.File), ch.Position.Pos, rc.cursor)
+	for _, v := range ch.Values {
+		if v == nil {
+			b.ends = append(b.ends, -1)
+			continue
+		}
+		b.data = append(b.data, v...)
+		b.ends = append(b.ends, len(b.data))
 	}
-	buf = append(buf, '}')
-	k.buf = buf
-	if err := r.w.WriteRecord(s.prefix, k.now.UnixMilli(), buf, ch.Enc.Changes()); err != nil {
-		return &outputError{err}
-	}
+	b.rows = append(b.rows, sinkRow{run: c.Data.(*streamRun), enc: ch.Enc, n: len(ch.Values), del: ch.Delete, time: ch.Time, pos: ch.Position})
 	k.total++
 	k.progress = true
-	s.total++
-	rc.sinceState++
+	if len(b.rows) >= sinkBatchRows || len(b.data) >= sinkBatchBytes {
+		k.hand()
+	}
 	return nil
 }
 
 func (k *binlogSink) Checkpoint(cp *cdc.Checkpoint) error {
+	b, err := k.batch()
+	if err != nil {
+		return err
+	}
+	c := *cp
+	b.cp = &c
+	for capt := range k.since {
+		if capt.Since.IsZero() {
+			b.passed = append(b.passed, capt.Data.(*streamRun))
+			delete(k.since, capt)
+		}
+	}
+	k.hand()
+	return nil
+}
+
+// write is the writer goroutine: it encodes and writes the rows of every
+// batch, then its checkpoint.
+func (k *binlogSink) write() {
+	defer close(k.done)
+	r := k.r
+	c := r.cdc
+	var buf []byte
+	var values [][]byte
+	var now time.Time
+	failed := false
+	for b := range k.work {
+		if !failed {
+			start, vi := 0, 0
+			for _, row := range b.rows {
+				values = values[:0]
+				for j := 0; j < row.n; j++ {
+					end := b.ends[vi]
+					vi++
+					if end < 0 {
+						values = append(values, nil)
+						continue
+					}
+					values = append(values, b.data[start:end:end])
+					start = end
+				}
+				if k.wrote&63 == 0 {
+					now = time.Now()
+				}
+				s := row.run
+				c.cursor++
+				buf = append(buf[:0], '{')
+				buf = row.enc.AppendFields(buf, values)
+				if s.p.meta != 0 {
+					buf = appendMeta(buf, s.p.meta, row.enc.Len() == 0, c.meta.quotedTime(row.time), row.del,
+						c.meta.quotedFile(row.pos.File), row.pos.Pos, c.cursor)
+				}
+				buf = append(buf, '}')
+				if err := r.w.WriteRecord(s.prefix, now.UnixMilli(), buf, row.enc.Changes()); err != nil {
+					k.fail(&outputError{err})
+					failed = true
+					break
+				}
+				k.wrote++
+				s.total++
+				c.sinceState++
+			}
+		}
+		if !failed && b.cp != nil {
+			if err := k.applyCheckpoint(b.cp, b.passed); err != nil {
+				k.fail(err)
+				failed = true
+			}
+		}
+		k.free <- b
+	}
+}
+
+func (k *binlogSink) fail(err error) {
+	k.mu.Lock()
+	if k.err == nil {
+		k.err = err
+	}
+	k.mu.Unlock()
+}
+
+// applyCheckpoint moves the shared state to a checkpoint and writes the
+// GLOBAL state.
+func (k *binlogSink) applyCheckpoint(cp *cdc.Checkpoint, passed []*streamRun) error {
 	r := k.r
 	c := r.cdc
 	c.shared.Position = cp.Position
@@ -662,11 +840,8 @@ func (k *binlogSink) Checkpoint(cp *cdc.Checkpoint) error {
 	// The position is now this server's, and GTID sets follow it.
 	c.sameServer = true
 	c.useGTIDs = c.srv.GTIDs && cp.GTIDs != ""
-	for _, cap := range k.rd.Captures() {
-		s := cap.Data.(*streamRun)
-		if cap.Since.IsZero() {
-			s.since = nil
-		}
+	for _, s := range passed {
+		s.since = nil
 	}
 	return r.globalState()
 }
