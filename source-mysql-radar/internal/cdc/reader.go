@@ -240,6 +240,13 @@ func (r *Reader) Run(ctx context.Context, sink Sink) error {
 	}
 	defer stream.Close()
 	r.lastCP = time.Now()
+	lastCPPos := r.committed.Position
+	// One deadline context serves many events (a timer per event would
+	// cost more than decoding a small one): it ends 1.5 waits after it was
+	// made and is renewed once less than a wait is left, so the stream may
+	// stay silent for at least a wait.
+	w := &waiter{parent: ctx, wait: r.opts.Wait}
+	defer w.stop()
 	for {
 		// The stream starts with its file's format description event: read
 		// it first, so that the state records when the file was created.
@@ -248,9 +255,7 @@ func (r *Reader) Run(ctx context.Context, sink Sink) error {
 			cp.Final = true
 			return sink.Checkpoint(cp)
 		}
-		wctx, cancel := context.WithTimeout(ctx, r.opts.Wait)
-		ev, err := stream.Next(wctx)
-		cancel()
+		ev, err := stream.Next(w.ctx())
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -268,11 +273,43 @@ func (r *Reader) Run(ctx context.Context, sink Sink) error {
 		if err := r.handle(ev, sink); err != nil {
 			return err
 		}
-		if r.records >= r.opts.CheckpointRecords || (r.records > 0 && time.Since(r.lastCP) >= r.opts.CheckpointInterval) {
-			if err := sink.Checkpoint(r.checkpoint()); err != nil {
+		due := r.records >= r.opts.CheckpointRecords
+		if !due && r.records&63 == 0 && time.Since(r.lastCP) >= r.opts.CheckpointInterval {
+			// On time, also without records: the position moves on while
+			// other tables' events are read.
+			due = r.records > 0 || (!r.open && r.committed.Position != lastCPPos)
+		}
+		if due {
+			cp := r.checkpoint()
+			lastCPPos = cp.Position
+			if err := sink.Checkpoint(cp); err != nil {
 				return err
 			}
 		}
+	}
+}
+
+// waiter hands out a deadline context for waiting on the next event.
+type waiter struct {
+	parent   context.Context
+	wait     time.Duration
+	c        context.Context
+	cancel   context.CancelFunc
+	deadline time.Time
+}
+
+func (w *waiter) ctx() context.Context {
+	if now := time.Now(); w.c == nil || w.deadline.Sub(now) < w.wait {
+		w.stop()
+		w.deadline = now.Add(w.wait * 3 / 2)
+		w.c, w.cancel = context.WithDeadline(w.parent, w.deadline)
+	}
+	return w.c
+}
+
+func (w *waiter) stop() {
+	if w.cancel != nil {
+		w.cancel()
 	}
 }
 

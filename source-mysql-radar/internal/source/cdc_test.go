@@ -18,6 +18,9 @@ import (
 
 	"github.com/cognitivo/radar-connectors/protocol"
 	"github.com/cognitivo/radar-connectors/protocol/protocoltest"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/binlog"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/cdc"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/column"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/testdb"
 )
 
@@ -358,6 +361,9 @@ func TestCDCWrongTrackedSchema(t *testing.T) {
 	if n := len(r.records("s")); n != 0 {
 		t.Errorf("%d records written from events that cannot be decoded", n)
 	}
+	if st := lastStatus(r, "s"); st != protocol.StreamIncomplete {
+		t.Errorf("the failed stream ends %s, want INCOMPLETE", st)
+	}
 
 	// With column names (and a fresh state, as the event above cannot be
 	// decoded), a wrong schema is corrected by the names.
@@ -678,3 +684,52 @@ func TestCDCLostStream(t *testing.T) {
 		t.Errorf("%d distinct rows (want %d), %d not read exactly once", len(seen), n, bad)
 	}
 }
+
+// lastStatus returns the last STREAM_STATUS of a stream.
+func lastStatus(r *result, stream string) protocol.StreamStatus {
+	var last protocol.StreamStatus
+	for _, m := range r.msgs {
+		if m.Type == protocol.TypeTrace && m.Trace.Type == protocol.TraceStreamStatus && m.Trace.StreamStatus.StreamDescriptor.Name == stream {
+			last = m.Trace.StreamStatus.Status
+		}
+	}
+	return last
+}
+
+// TestCDCWaitBound: the wait for binary log events (initial_waiting_seconds)
+// bounds how long the stream may stay silent before the read reaches its
+// end position; then the read fails, it never ends as if complete.
+func TestCDCWaitBound(t *testing.T) {
+	srv := cdcServer(t)
+	root := srv.Open(t, "")
+	var file string
+	var pos uint32
+	if err := root.QueryRow("SHOW MASTER STATUS").Scan(&file, &pos, new(any), new(any)); err != nil {
+		t.Fatal(err)
+	}
+	info := &binlog.Server{Flavor: binlog.MariaDB, ServerID: 7}
+	rd, err := cdc.NewReader(cdc.Options{
+		Server: info, Stream: binlog.StreamConfig{Host: "127.0.0.1", Port: uint16(srv.Port), User: "root", Flavor: binlog.MariaDB},
+		Start: cdc.Checkpoint{Position: binlog.Position{File: file, Pos: pos}}, SameServer: true,
+		// A target the server has not reached: no event will come.
+		Target:  binlog.Position{File: file, Pos: pos + 100000},
+		Schemas: cdc.NewSchemas("x", "utf8mb4", binlog.MariaDB, column.Options{}), Wait: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = rd.Run(context.Background(), discardSink{})
+	var te *cdc.TimeoutError
+	if !errors.As(err, &te) {
+		t.Fatalf("Run = %v, want a timeout", err)
+	}
+	if d := time.Since(start); d < time.Second || d > 5*time.Second {
+		t.Errorf("gave up after %s, want about 1-1.5 s", d)
+	}
+}
+
+type discardSink struct{}
+
+func (discardSink) Row(*cdc.Capture, *cdc.Change) error { return nil }
+func (discardSink) Checkpoint(*cdc.Checkpoint) error    { return nil }
