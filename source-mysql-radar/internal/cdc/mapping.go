@@ -341,7 +341,7 @@ func (r *Reader) buildMapping(tme *replication.TableMapEvent, c *Capture, t *Tab
 			if col.Kind == column.KindString {
 				conv, ok := binlog.ConverterFor(col.Charset)
 				if !ok {
-					r.warnOnce(fmt.Sprintf("column %s of table %s has character set %s, which the connector cannot convert: its bytes are read as UTF-8", col.Name, t.Name, col.Charset))
+					r.warnOnce(fmt.Sprintf("column %s of table %s has character set %s, which the connector cannot convert: its bytes are read as UTF-8", col.Name, c.Table, col.Charset))
 				}
 				sp.Convert = conv
 			}

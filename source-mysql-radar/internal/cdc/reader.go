@@ -82,6 +82,9 @@ type Checkpoint struct {
 	Schemas []byte
 	// Records were emitted since the previous checkpoint.
 	Records int64
+	// OnServer reports that Position is a position of the server read
+	// (the stream has told where it is), not the saved one of another.
+	OnServer bool
 	// Final marks the checkpoint at the end of the read.
 	Final bool
 }
@@ -427,6 +430,7 @@ func (r *Reader) checkpoint() *Checkpoint {
 	}
 	cp.Schemas = r.schemasJSON
 	cp.Records = r.records
+	cp.OnServer = r.located
 	r.records = 0
 	r.lastCP = time.Now()
 	return &cp

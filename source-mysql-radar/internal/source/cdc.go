@@ -837,8 +837,11 @@ func (k *binlogSink) applyCheckpoint(cp *cdc.Checkpoint, passed []*streamRun) er
 	c.shared.FileStarted = cp.FileStarted
 	c.shared.Schemas = cp.Schemas
 	c.binlogPhase = true
-	// The position is now this server's, and GTID sets follow it.
-	c.sameServer = true
+	if cp.OnServer {
+		// The position is now this server's.
+		c.shared.Server = c.srv.Identity()
+		c.sameServer = true
+	}
 	c.useGTIDs = c.srv.GTIDs && cp.GTIDs != ""
 	for _, s := range passed {
 		s.since = nil

@@ -733,3 +733,41 @@ type discardSink struct{}
 
 func (discardSink) Row(*cdc.Capture, *cdc.Change) error { return nil }
 func (discardSink) Checkpoint(*cdc.Checkpoint) error    { return nil }
+
+// TestCDCOtherServer: a state saved on another server (a failover) resumes
+// by its GTID set, and the next state belongs to this server; without
+// GTIDs a position of another server cannot be used.
+func TestCDCOtherServer(t *testing.T) {
+	srv := cdcServer(t)
+	db := srv.Database(t, "cdc_other", "CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t VALUES (1)")
+	cfg := cdcConfig(srv, "cdc_other", nil)
+	cat := allColumnsCatalog("cdc_other", "t")
+	r1 := runBinary(t, "read", cfg, cat, nil)
+	checkCDCProtocol(t, r1, "t")
+	var states []map[string]any
+	if err := json.Unmarshal(r1.lastGlobal(t), &states); err != nil {
+		t.Fatal(err)
+	}
+	shared := states[0]["global"].(map[string]any)["shared_state"].(map[string]any)
+	shared["server"] = map[string]any{"flavor": "mariadb", "server_id": 99}
+	shared["binlog"] = map[string]any{"file": "other-bin.000123", "pos": 4567}
+	delete(shared, "file_started_at")
+	moved, _ := json.Marshal(states)
+	testdb.Exec(t, db, "INSERT INTO t VALUES (2)", "DELETE FROM t WHERE id = 1")
+
+	expectStale(t, runBinary(t, "read", cfg, cat, withoutGTIDs(t, moved)), "belongs to another server")
+	r2 := runBinary(t, "read", cfg, cat, moved)
+	checkCDCProtocol(t, r2, "t")
+	if got := strings.Join(dataLines(r2.records("t")), "\n"); got != "id=2\nid=1 DELETED" {
+		t.Errorf("read from another server's GTID set:\n%s", got)
+	}
+	last := r2.globals()[len(r2.globals())-1]
+	if !bytes.Contains(last.Global.SharedState, []byte(`"server":{"flavor":"mariadb","server_id":7}`)) || !bytes.Contains(last.Global.SharedState, []byte(`"file":"mysql-bin.`)) {
+		t.Errorf("the new state does not belong to this server: %s", last.Global.SharedState)
+	}
+	r3 := runBinary(t, "read", cfg, cat, r2.lastGlobal(t))
+	checkCDCProtocol(t, r3, "t")
+	if n := len(r3.records("t")); n != 0 {
+		t.Errorf("%d records after the move", n)
+	}
+}
