@@ -76,6 +76,8 @@ func TestTLSModes(t *testing.T) {
 		{"CDC without REPLICATION SLAVE", cfg("127.0.0.1", "noslave", nil, cdc), "REPLICATION SLAVE"},
 		{"CDC over verify_identity", cfg("localhost", "tls_user", verify("verify_identity", ca.CertPEM), cdc), ""},
 		{"CDC initial_waiting_seconds out of range", cfg("127.0.0.1", "tls_user", nil, map[string]any{"replication_method": map[string]any{"method": "CDC", "initial_waiting_seconds": 60}}), "between 120 and 1200"},
+		{"CDC server_time_zone not IANA", cfg("127.0.0.1", "tls_user", nil, map[string]any{"replication_method": map[string]any{"method": "CDC", "server_time_zone": "CEST"}}), "IANA time zone"},
+		{"CDC server_time_zone", cfg("127.0.0.1", "tls_user", nil, map[string]any{"replication_method": map[string]any{"method": "CDC", "server_time_zone": "America/Sao_Paulo"}}), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
