@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -275,4 +276,58 @@ func (m cpuMeter) stop() time.Duration {
 		return -1
 	}
 	return c - m.start
+}
+
+// MachineBusy returns the CPU time all processes of the machine have used
+// since boot (user, nice, system, irq, softirq, steal; from /proc/stat).
+func MachineBusy() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, fmt.Errorf("parse /proc/stat: %q", line)
+	}
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		n, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse /proc/stat: %q", line)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTick, nil
+}
+
+// busyCores measures how many cores the whole machine keeps busy over d.
+func busyCores(d time.Duration) (float64, error) {
+	a, err := MachineBusy()
+	if err != nil {
+		return 0, err
+	}
+	time.Sleep(d)
+	b, err := MachineBusy()
+	if err != nil {
+		return 0, err
+	}
+	return float64(b-a) / float64(d), nil
+}
+
+// waitQuiet waits (at most max) until the machine's busy cores stay under
+// limit over a short window, and returns how long it waited and the last
+// reading. A zero limit does not wait.
+func waitQuiet(ctx context.Context, limit float64, max time.Duration) (time.Duration, float64) {
+	if limit <= 0 {
+		return 0, 0
+	}
+	start := time.Now()
+	for {
+		busy, err := busyCores(300 * time.Millisecond)
+		if err != nil || busy < limit || time.Since(start) >= max || ctx.Err() != nil {
+			return time.Since(start), busy
+		}
+		time.Sleep(700 * time.Millisecond)
+	}
 }

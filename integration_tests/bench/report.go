@@ -136,8 +136,8 @@ func WriteMarkdown(w io.Writer, res *Result, ro ReportOptions) error {
 		"CPU is user+system seconds per million rows (from wait4's rusage for our processes, from /proc/<pid>/stat for mariadbd and the S3 server — mariadbd's figure is the whole server's, other clients included). " +
 		"Busy cores is all that CPU (ours, mariadbd's, the S3 server's) over the wall time: on this machine 2.0 means both cores were ours. " +
 		"Peak RSS is the largest over the repetitions. Output is the sum of the Parquet objects (SNAPPY).\n\n")
-	p("| table | stage | rows/s | %% of mysql | MB/s (data) | MB/s (TSV) | wall s (median) | CPU-s/M rows: client or source | destination | mariadbd | S3 server | busy cores | peak RSS MiB: client or source | destination | output | output / TSV |\n")
-	p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	p("| table | stage | rows/s | %% of mysql | MB/s (data) | MB/s (TSV) | wall s (median) | CPU-s/M rows: client or source | destination | mariadbd | S3 server | busy cores | others' cores | peak RSS MiB: client or source | destination | output | output / TSV |\n")
+	p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	tsv := map[string]int64{}
 	for _, t := range res.Tables {
 		tsv[t.Name] = t.TSVBytes
@@ -145,7 +145,7 @@ func WriteMarkdown(w io.Writer, res *Result, ro ReportOptions) error {
 	for i := range ss {
 		s := &ss[i]
 		if s.Runs == s.Failed {
-			p("| %s | %s | failed | | | | | | | | | | | | | |\n", s.Table, s.Stage)
+			p("| %s | %s | failed | | | | | | | | | | | | | | |\n", s.Table, s.Stage)
 			continue
 		}
 		p1, p2 := stageProcs(s.Stage)
@@ -168,9 +168,10 @@ func WriteMarkdown(w io.Writer, res *Result, ro ReportOptions) error {
 		if s.Failed > 0 {
 			failed = fmt.Sprintf(" (%d of %d runs failed)", s.Failed, s.Runs)
 		}
-		p("| %s | %s%s | %s | %s | %.1f | %.1f | %.2f (%s) | %s | %s | %s | %s | %.2f | %s | %s | %s | %s |\n", displayTable(res, s.Table), s.Stage, failed,
+		p("| %s | %s%s | %s | %s | %.1f | %.1f | %.2f (%s) | %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s |\n", displayTable(res, s.Table), s.Stage, failed,
 			fmtRate(s.RowsPerSec), rel, s.MBPerSecData, s.MBPerSecTSV, s.Wall.Seconds(), strings.Join(walls, ", "),
-			fmtCPU(s, p1), fmtCPU(s, p2), fmtNaN(s.ServerCPUPerMRows), fmtNaN(s.S3CPUPerMRows), s.BusyCores(), fmtRSS(s, p1), fmtRSS(s, p2), out, ratio)
+			fmtCPU(s, p1), fmtCPU(s, p2), fmtNaN(s.ServerCPUPerMRows), fmtNaN(s.S3CPUPerMRows), s.BusyCores(), fmtNaN(s.OthersCores),
+			fmtRSS(s, p1), fmtRSS(s, p2), out, ratio)
 	}
 	p("\n")
 	if res.Opts.Streams > 0 {
@@ -231,9 +232,18 @@ func WriteMarkdown(w io.Writer, res *Result, ro ReportOptions) error {
 	}
 	p("- Connectors at their default settings; the source config is the team's production config (STANDARD, ssl preferred), the destination the team's Parquet SNAPPY config with the `%s` layout, both against this machine's servers; full refresh, overwrite.\n\n", PathFormat)
 
-	p("## Method\n\nBefore measuring, each table is dumped once as TSV (its size is the byte base; this also loads the buffer pool) and the source's output is recorded once into a JSONL file (checked to hold one RECORD per row) for the destination-alone stage. Every destination and pipe run writes to a fresh prefix of the S3 server (versitygw, posix backend, on this machine); the Parquet footers are read to check the row count, then the objects are deleted. The driver scan runs as a child process (`bench rawscan`) so that its CPU and memory are measured like the others'. Every measured process is started through a small helper (`cmd/bench/rusage`, about 2.5 MiB, the floor of every RSS figure) that reports the child's wait4 rusage: started directly by the benchmark, a child would inherit the benchmark's own peak RSS at execve (Go forks with CLONE_VM).\n\nThe commands (for `%s`; the others alike):\n\n```\n%s\n```\n\n", "store", strings.Join(res.Commands, "\n"))
+	var waited time.Duration
+	for _, me := range res.Measurements {
+		waited += me.QuietWait
+	}
+	p("## Method\n\n")
+	if res.Opts.QuietCores > 0 {
+		p("Before each stage the benchmark waits until the rest of the machine keeps fewer than %.2f cores busy (from /proc/stat; at most %s per stage and %s in all; it waited %s in this run), so that other engineers' builds and tests disturb as few stages as possible; what they still used is the others' cores column. ",
+			res.Opts.QuietCores, res.Opts.QuietWait, res.Opts.QuietBudget, waited.Round(time.Second))
+	}
+	p("Before measuring, each table is dumped once as TSV (its size is the byte base; this also loads the buffer pool) and the source's output is recorded once into a JSONL file (checked to hold one RECORD per row) for the destination-alone stage. Every destination and pipe run writes to a fresh prefix of the S3 server (versitygw, posix backend, on this machine); the Parquet footers are read to check the row count, then the objects are deleted. The driver scan runs as a child process (`bench rawscan`) so that its CPU and memory are measured like the others'. Every measured process is started through a small helper (`cmd/bench/rusage`, about 2.5 MiB, the floor of every RSS figure) that reports the child's wait4 rusage: started directly by the benchmark, a child would inherit the benchmark's own peak RSS at execve (Go forks with CLONE_VM).\n\nThe commands (for `%s`; the others alike):\n\n```\n%s\n```\n\n", "store", strings.Join(res.Commands, "\n"))
 
-	p("<details><summary>Every run</summary>\n\n| # | table | stage | rep | load 1m | wall s | rows/s | CPU-s per process | peak RSS MiB per process | mariadbd CPU-s | error |\n|--:|---|---|--:|--:|--:|--:|---|---|--:|---|\n")
+	p("<details><summary>Every run</summary>\n\n| # | table | stage | rep | load 1m | waited s | others' cores | wall s | rows/s | CPU-s per process | peak RSS MiB per process | mariadbd CPU-s | error |\n|--:|---|---|--:|--:|--:|--:|--:|--:|---|---|--:|---|\n")
 	for i, me := range res.Measurements {
 		var cpu, rss []string
 		for _, pr := range me.Procs {
@@ -246,7 +256,11 @@ func WriteMarkdown(w io.Writer, res *Result, ro ReportOptions) error {
 		}
 		e := strings.ReplaceAll(me.Err, "|", "\\|")
 		e = strings.ReplaceAll(e, "\n", " ")
-		p("| %d | %s | %s | %d | %.2f | %.2f | %s | %s | %s | %s | %s |\n", i+1, me.Table, me.Stage, me.Rep+1, me.LoadAvgStart, me.Wall.Seconds(),
+		others := "–"
+		if me.OthersCPU >= 0 && me.Wall > 0 {
+			others = fmt.Sprintf("%.2f", me.OthersCPU.Seconds()/me.Wall.Seconds())
+		}
+		p("| %d | %s | %s | %d | %.2f | %.1f | %s | %.2f | %s | %s | %s | %s | %s |\n", i+1, me.Table, me.Stage, me.Rep+1, me.LoadAvgStart, me.QuietWait.Seconds(), others, me.Wall.Seconds(),
 			fmtRate(me.RowsPerSec()), strings.Join(cpu, ", "), strings.Join(rss, ", "), srv, e)
 	}
 	p("\n</details>\n\n")

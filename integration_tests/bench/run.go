@@ -58,6 +58,12 @@ type Options struct {
 	// ProfileSourceBin and ProfileDestinationBin are profiling builds
 	// (BuildProfiling); they write a CPU profile to $RADAR_BENCH_CPUPROFILE.
 	ProfileSourceBin, ProfileDestinationBin string
+	// QuietCores: before each stage, wait until the machine keeps fewer
+	// than this many cores busy (other engineers' builds and tests), at most
+	// QuietWait per stage and QuietBudget in all. 0 does not wait.
+	QuietCores  float64
+	QuietWait   time.Duration
+	QuietBudget time.Duration
 	// Log receives progress lines.
 	Log io.Writer `json:"-"`
 }
@@ -130,6 +136,7 @@ type env struct {
 	serverPID    int
 	s3PID        int
 	runSeq       int
+	quietUsed    time.Duration
 }
 
 func (e *env) logf(format string, args ...any) {
@@ -304,7 +311,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 }
 
 func (e *env) measure(ctx context.Context, table string, stage Stage, rep int, rows int64) Measurement {
-	m := Measurement{Table: table, Stage: stage, Rep: rep, Rows: rows, LoadAvgStart: LoadAvg()[0]}
+	m := Measurement{Table: table, Stage: stage, Rep: rep, Rows: rows, OthersCPU: -1}
+	if budget := e.opts.QuietBudget - e.quietUsed; budget > 0 {
+		m.QuietWait, m.BusyBefore = waitQuiet(ctx, e.opts.QuietCores, min(e.opts.QuietWait, budget))
+		e.quietUsed += m.QuietWait
+	}
+	m.LoadAvgStart = LoadAvg()[0]
+	machine, machineErr := MachineBusy()
 	server, s3 := startMeter(e.serverPID), startMeter(e.s3PID)
 	var err error
 	switch stage {
@@ -320,6 +333,13 @@ func (e *env) measure(ctx context.Context, table string, stage Stage, rep int, r
 		err = e.stagePipe(ctx, &m, table)
 	}
 	m.ServerCPU, m.S3CPU = server.stop(), s3.stop()
+	if after, err := MachineBusy(); err == nil && machineErr == nil && m.ServerCPU >= 0 {
+		others := after - machine - m.ServerCPU - max(m.S3CPU, 0)
+		for _, p := range m.Procs {
+			others -= p.CPU
+		}
+		m.OthersCPU = max(others, 0)
+	}
 	if err != nil {
 		m.Err = err.Error()
 	}
@@ -331,6 +351,12 @@ func (m *Measurement) line() string {
 		return "FAILED: " + m.Err
 	}
 	s := fmt.Sprintf("%7.2fs %9.0f rows/s", m.Wall.Seconds(), m.RowsPerSec())
+	if m.OthersCPU >= 0 && m.Wall > 0 {
+		s += fmt.Sprintf("  others %.2f cores", m.OthersCPU.Seconds()/m.Wall.Seconds())
+	}
+	if m.QuietWait > time.Second {
+		s += fmt.Sprintf(" (waited %s for quiet)", m.QuietWait.Round(time.Second))
+	}
 	for _, p := range m.Procs {
 		s += fmt.Sprintf("  %s %.2f CPU-s %d MB", p.Name, p.CPU.Seconds(), p.MaxRSS>>20)
 	}

@@ -62,6 +62,14 @@ type Measurement struct {
 	RowGroups    int
 	Err          string
 	LoadAvgStart float64
+	// QuietWait is how long the stage waited for the machine to be quiet,
+	// BusyBefore the busy cores at its start (whole machine).
+	QuietWait  time.Duration
+	BusyBefore float64
+	// OthersCPU is the CPU time the rest of the machine (other engineers'
+	// work, the kernel) used during the stage: /proc/stat's busy time less
+	// the stage's processes, mariadbd and the S3 server (-1 if unknown).
+	OthersCPU time.Duration
 }
 
 // Proc returns the stats of the named process (nil if the stage has none).

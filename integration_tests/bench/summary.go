@@ -38,6 +38,9 @@ type Summary struct {
 	RowGroups   int
 	// Walls lists every repetition's wall time, in run order.
 	Walls []time.Duration
+	// OthersCores is the median CPU the rest of the machine used during a
+	// repetition, over its wall time (NaN when unknown).
+	OthersCores float64
 }
 
 // Summarize groups measurements by table and stage, in the order of
@@ -67,7 +70,8 @@ func Summarize(ms []Measurement, tables []TableInfo) []Summary {
 
 func summarize(t TableInfo, st Stage, g []Measurement) Summary {
 	s := Summary{Table: t.Name, Stage: st, Rows: t.Rows, CPUPerMRows: map[string]float64{}, MaxRSS: map[string]int64{},
-		ServerCPUPerMRows: math.NaN(), S3CPUPerMRows: math.NaN()}
+		ServerCPUPerMRows: math.NaN(), S3CPUPerMRows: math.NaN(), OthersCores: math.NaN()}
+	var others []float64
 	var walls []float64
 	cpu := map[string][]float64{}
 	var server, s3, outBytes, objects, groups []float64
@@ -87,6 +91,9 @@ func summarize(t TableInfo, st Stage, g []Measurement) Summary {
 		}
 		if m.ServerCPU >= 0 {
 			server = append(server, m.ServerCPU.Seconds()*perM)
+		}
+		if m.OthersCPU >= 0 && m.Wall > 0 {
+			others = append(others, m.OthersCPU.Seconds()/m.Wall.Seconds())
 		}
 		if m.S3CPU >= 0 && (st == StageDestination || st == StagePipe) {
 			s3 = append(s3, m.S3CPU.Seconds()*perM)
@@ -110,6 +117,9 @@ func summarize(t TableInfo, st Stage, g []Measurement) Summary {
 	}
 	if len(server) > 0 {
 		s.ServerCPUPerMRows = Median(server)
+	}
+	if len(others) > 0 {
+		s.OthersCores = Median(others)
 	}
 	if len(s3) > 0 {
 		s.S3CPUPerMRows = Median(s3)

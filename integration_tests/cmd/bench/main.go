@@ -68,6 +68,9 @@ func run() int {
 	profile := fs.Bool("profile", false, "after measuring, run each table's pipe once more with CPU profiles of both connectors and add `go tool pprof -top` to the report")
 	workDir := fs.String("workdir", "", "folder for recordings and configs (default the system temp folder; needs about 3 GB for 1M-row tables)")
 	timeout := fs.Duration("timeout", 2*time.Hour, "give up after this long")
+	quiet := fs.Float64("quiet-cores", 0.5, "before each stage, wait until the rest of the machine keeps fewer than this many cores busy (0: never wait)")
+	quietWait := fs.Duration("quiet-wait", 30*time.Second, "longest wait for quiet before one stage")
+	quietBudget := fs.Duration("quiet-budget", 3*time.Minute, "longest wait for quiet in all")
 	render := fs.String("render", "", "measure nothing: render the report and chart again from a saved <name>.json (with -notes, -out, -name)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
@@ -102,6 +105,7 @@ func run() int {
 		Self:           self,
 		WorkDir:        *workDir,
 		BufferPool:     *pool << 20, KeepBufferPool: *keepPool,
+		QuietCores: *quiet, QuietWait: *quietWait, QuietBudget: *quietBudget,
 		Log: os.Stderr,
 	}
 	if *tables != "" {
