@@ -34,6 +34,10 @@ type Options struct {
 	// OnBadValue is called for each value nulled in the 0.3.x layout, with
 	// the field path and the reason (never the value).
 	OnBadValue func(path string, reason protocol.ChangeReason)
+	// OnInvalidUTF8 is called, with the field path, for each text value
+	// that held invalid UTF-8: Parquet strings must be UTF-8, so each
+	// invalid byte is written as U+FFFD (the rest of the value is kept).
+	OnInvalidUTF8 func(path string)
 }
 
 // row is the per-record scratch state shared by all appenders.
@@ -45,6 +49,8 @@ type row struct {
 	str2   []byte
 	bin    []byte
 	bad    func(path string)
+	// invalid reports a text value whose invalid UTF-8 was replaced.
+	invalid func(path string)
 }
 
 // Record appends records of one stream to an Arrow record builder.
@@ -93,6 +99,11 @@ func New(mem memory.Allocator, s *arrowschema.Stream, opts Options) *Record {
 		r.row.bad = r.recordChange
 	} else {
 		r.row.bad = r.reportBad
+	}
+	r.row.invalid = func(path string) {
+		if opts.OnInvalidUTF8 != nil {
+			opts.OnInvalidUTF8(path)
+		}
 	}
 	builders := make([]array.Builder, 0, len(s.Root.Fields)+1)
 	for i := s.NumMetaColumns(); i < len(s.Schema.Fields()); i++ {
@@ -195,7 +206,7 @@ func (r *Record) appendSourceChange(obj []byte) {
 		if !ok {
 			continue
 		}
-		s = append([]byte(nil), s...)
+		s = append([]byte(nil), validText(s, &r.row, "")...)
 		switch string(it.Key()) {
 		case "field":
 			field = s
@@ -244,6 +255,10 @@ func newFieldSet(n *arrowschema.Node, builders []array.Builder, prefix string, l
 		fs.cols = append(fs.cols, column{name: []byte(f.Name), path: path, app: build(f.Node, builders[i], path, layout)})
 		fs.index[f.Name] = i
 	}
+	fs.extraPath = "_airbyte_additional_properties"
+	if prefix != "" {
+		fs.extraPath = prefix + "." + fs.extraPath
+	}
 	if n.AdditionalProperties {
 		fs.extra = builders[len(n.Fields)].(*array.MapBuilder)
 	}
@@ -254,9 +269,9 @@ func newFieldSet(n *arrowschema.Node, builders []array.Builder, prefix string, l
 func build(n *arrowschema.Node, b array.Builder, path string, layout arrowschema.Layout) appender {
 	switch n.Kind {
 	case arrowschema.String:
-		return &stringAppender{b: b.(*array.StringBuilder)}
+		return &stringAppender{b: b.(*array.StringBuilder), path: path}
 	case arrowschema.JSON:
-		return &jsonAppender{b: b.(*array.StringBuilder)}
+		return &jsonAppender{b: b.(*array.StringBuilder), path: path}
 	case arrowschema.Bool:
 		return &boolAppender{b: b.(*array.BooleanBuilder)}
 	case arrowschema.Int64:

@@ -30,6 +30,8 @@ type fieldSet struct {
 	next   int
 	extra  *array.MapBuilder // 0.3.x additional properties, or nil
 	keyBuf []byte
+	// extraPath is the path reported for the additional properties.
+	extraPath string
 }
 
 func (fs *fieldSet) lookup(key []byte) int {
@@ -97,12 +99,12 @@ func (fs *fieldSet) appendObject(obj []byte, row *row) {
 					extraOpen = true
 				}
 				kb := fs.extra.KeyBuilder().(*array.StringBuilder)
-				kb.BinaryBuilder.Append(key)
+				kb.BinaryBuilder.Append(validText(key, row, fs.extraPath))
 				ib := fs.extra.ItemBuilder().(*array.StringBuilder)
 				if sc, ok := stringContent(v, row); ok {
-					ib.BinaryBuilder.Append(sc)
+					ib.BinaryBuilder.Append(validText(sc, row, fs.extraPath))
 				} else {
-					ib.BinaryBuilder.Append(v)
+					ib.BinaryBuilder.Append(validText(v, row, fs.extraPath))
 				}
 			}
 			continue

@@ -54,7 +54,8 @@ func numberText(v []byte, row *row) ([]byte, bool) {
 }
 
 type stringAppender struct {
-	b *array.StringBuilder
+	b    *array.StringBuilder
+	path string
 }
 
 func (a *stringAppender) try(v []byte, row *row) bool {
@@ -63,12 +64,21 @@ func (a *stringAppender) try(v []byte, row *row) bool {
 		// Any other JSON value is kept as its JSON text.
 		s = v
 	}
-	if !isASCII(s) && !utf8.Valid(s) {
-		row.str2 = append(row.str2[:0], []byte(string([]rune(string(s))))...)
-		s = row.str2
-	}
-	a.b.BinaryBuilder.Append(s)
+	a.b.BinaryBuilder.Append(validText(s, row, a.path))
 	return true
+}
+
+// validText returns s if it is valid UTF-8, else a copy (in row.str2) with
+// each invalid byte replaced by U+FFFD, reported for path (unless empty).
+func validText(s []byte, row *row, path string) []byte {
+	if isASCII(s) || utf8.Valid(s) {
+		return s
+	}
+	row.str2 = append(row.str2[:0], []byte(string([]rune(string(s))))...)
+	if path != "" && row.invalid != nil {
+		row.invalid(path)
+	}
+	return row.str2
 }
 
 func (a *stringAppender) appendNull() { a.b.AppendNull() }
@@ -91,11 +101,12 @@ func isASCII(s []byte) bool {
 
 // jsonAppender keeps a value as JSON text.
 type jsonAppender struct {
-	b *array.StringBuilder
+	b    *array.StringBuilder
+	path string
 }
 
 func (a *jsonAppender) try(v []byte, row *row) bool {
-	a.b.BinaryBuilder.Append(v)
+	a.b.BinaryBuilder.Append(validText(v, row, a.path))
 	return true
 }
 

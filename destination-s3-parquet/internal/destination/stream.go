@@ -39,6 +39,7 @@ type stream struct {
 	filesDone      int
 	recordsDone    int64
 	bad            map[string]int64
+	badUTF8        map[string]int64
 }
 
 // file is one object being written.
@@ -54,14 +55,14 @@ func newStream(w *syncWriter, cs *protocol.ConfiguredStream, schema *arrowschema
 	d := cs.Descriptor()
 	s := &stream{
 		w: w, cs: cs, desc: d, nameB: []byte(d.Name), nsB: []byte(d.Namespace), schema: schema,
-		mem: newCountingAllocator(w.pool, &w.memTotal), bad: map[string]int64{},
+		mem: newCountingAllocator(w.pool, &w.memTotal), bad: map[string]int64{}, badUTF8: map[string]int64{},
 	}
 	if cs.GenerationID != nil {
 		s.generation = *cs.GenerationID
 	}
 	s.objectPath = w.tmpl.ObjectPath(d.Namespace, d.Name, newUUID())
 	s.rec = appender.New(s.mem, schema, appender.Options{
-		GenerationID: s.generation, SyncID: syncID, OnBadValue: s.onBadValue,
+		GenerationID: s.generation, SyncID: syncID, OnBadValue: s.onBadValue, OnInvalidUTF8: s.onInvalidUTF8,
 	})
 	return s
 }
@@ -73,18 +74,29 @@ func (s *stream) onBadValue(path string, reason protocol.ChangeReason) {
 	}
 }
 
+func (s *stream) onInvalidUTF8(path string) {
+	s.badUTF8[path]++
+	if s.badUTF8[path] == 1 {
+		s.w.log.Warn(fmt.Sprintf("stream %s: a value of field %s holds invalid UTF-8; each invalid byte is written as U+FFFD", s.desc, path))
+	}
+}
+
 func (s *stream) logSummary() {
-	if len(s.bad) == 0 {
-		return
-	}
-	paths := make([]string, 0, len(s.bad))
-	for p := range s.bad {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	for _, p := range sortedKeys(s.bad) {
 		s.w.log.Warn(fmt.Sprintf("stream %s: %d values of field %s were written as null", s.desc, s.bad[p], p))
 	}
+	for _, p := range sortedKeys(s.badUTF8) {
+		s.w.log.Warn(fmt.Sprintf("stream %s: %d values of field %s held invalid UTF-8, written with U+FFFD", s.desc, s.badUTF8[p], p))
+	}
+}
+
+func sortedKeys(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // append adds one record; seq is its position in the input.
