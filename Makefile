@@ -10,7 +10,7 @@ BIN     := bin
 LDFLAGS := -s -w -X main.version=$(VERSION)
 MODULES := protocol source-mysql-radar destination-s3-parquet integration_tests
 
-.PHONY: all build test test-short bench demo lint fmt acceptance docker clean
+.PHONY: all build test test-short bench demo lint fmt acceptance docker clean fuzz
 
 all: build
 
@@ -36,6 +36,15 @@ test: build
 
 test-short:
 	@for m in $(MODULES); do (cd $$m && $(GO) test -short -count=1 ./...) || exit 1; done
+
+# Longer fuzzing of the input parsers (make test runs only their corpora
+# under testdata/fuzz). New failing inputs are written there by go test;
+# FUZZTIME is per target.
+FUZZTIME ?= 2m
+fuzz:
+	cd protocol && $(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) .
+	cd protocol && $(GO) test -run '^$$' -fuzz '^FuzzSkipValue$$' -fuzztime $(FUZZTIME) ./jsonx/
+	cd destination-s3-parquet && $(GO) test -run '^$$' -fuzz '^FuzzAppend$$' -fuzztime $(FUZZTIME) ./internal/appender/
 
 bench: build
 	cd integration_tests && $(GO) run ./cmd/bench $(BENCH_ARGS)
