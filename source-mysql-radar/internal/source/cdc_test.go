@@ -771,3 +771,21 @@ func TestCDCOtherServer(t *testing.T) {
 		t.Errorf("%d records after the move", n)
 	}
 }
+
+// TestCDCCatalogUnderStandard: a catalog discovered under CDC (with the
+// metadata columns) read with replication_method STANDARD in full refresh:
+// the metadata columns are ignored with a warning.
+func TestCDCCatalogUnderStandard(t *testing.T) {
+	srv := cdcServer(t)
+	srv.Database(t, "cdc_std", "CREATE TABLE t (id int PRIMARY KEY, v int)", "INSERT INTO t VALUES (1, 2)")
+	disc := runBinary(t, "discover", cdcConfig(srv, "cdc_std", nil), nil, nil)
+	std := srv.Config("cdc_std", nil)
+	r := runBinary(t, "read", std, catalogFor(t, disc, map[string]string{"t": "full_refresh"}, nil), nil)
+	checkReadProtocol(t, r, "t")
+	if got := strings.Join(r.rawRecords("t"), "\n"); got != `{"id":1,"v":2}` {
+		t.Errorf("records %s", got)
+	}
+	if !bytes.Contains(r.stdout, []byte("the catalog lists CDC metadata columns")) {
+		t.Error("no warning about the metadata columns")
+	}
+}

@@ -81,9 +81,10 @@ func planStream(cfg *config.Config, cs *protocol.ConfiguredStream, st *protocol.
 	if err != nil {
 		return nil, err
 	}
+	listed := selected != nil
 	selected, p.meta = splitMeta(selected)
 	if !cfg.IsCDC() || len(t.PrimaryKey) == 0 {
-		if p.meta != 0 {
+		if listed && p.meta != 0 {
 			log.Warn("the catalog lists CDC metadata columns, which only streams with a primary key have under replication_method CDC: refresh the catalog", "stream", d.String())
 		}
 		p.meta = 0
