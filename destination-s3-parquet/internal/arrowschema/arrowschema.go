@@ -7,6 +7,7 @@ package arrowschema
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -105,6 +106,12 @@ type Stream struct {
 // Resolve parses a stream's json_schema and resolves it for a layout.
 func Resolve(jsonSchema []byte, layout Layout) (*Stream, error) {
 	r := resolver{layout: layout}
+	if b := bytes.TrimSpace(jsonSchema); len(b) == 0 || b[0] != '{' {
+		// Nested schemas of unknown shape become text columns, but a
+		// stream without an object schema would have no data column at
+		// all: every record's data would be dropped.
+		return nil, errors.New("json_schema is missing or not a JSON object")
+	}
 	raw, err := parseRaw(jsonSchema)
 	if err != nil {
 		return nil, fmt.Errorf("parse json_schema: %w", err)

@@ -225,6 +225,9 @@ func (w *syncWriter) readAll(in *protocol.Reader) error {
 			}
 			var le *protocol.LineError
 			if errors.As(err, &le) {
+				if le.Stream != "" {
+					return protocol.SystemError(err, "input line %d (a record of stream %s) is not a valid Airbyte message", le.Line, le.Stream)
+				}
 				return protocol.SystemError(err, "input line %d is not a valid Airbyte message", le.Line)
 			}
 			return protocol.SystemError(err, "cannot read the input")
