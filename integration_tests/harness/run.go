@@ -25,6 +25,8 @@ type Result struct {
 	Messages []protocol.Message
 	// Invalid lists stdout lines that are not valid protocol messages.
 	Invalid []string
+	// PeakRSS is the process's peak resident memory in bytes (Linux).
+	PeakRSS int64
 }
 
 // OfType returns the messages of one type.
@@ -55,6 +57,11 @@ func Command(ctx context.Context, bin string, stdin []byte, env []string, args .
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	err := cmd.Run()
 	r := &Result{Stdout: out.Bytes(), Stderr: errOut.Bytes()}
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.PeakRSS = ru.Maxrss << 10 // kilobytes on Linux
+		}
+	}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
