@@ -39,6 +39,9 @@ type Server struct {
 	// RowMetadataFull reports binlog_row_metadata=FULL: table map events
 	// then carry column names, signedness, charsets and ENUM/SET values.
 	RowMetadataFull bool
+	// FoldCase reports lower_case_table_names other than 0: table and
+	// database names are compared ignoring case.
+	FoldCase bool
 	// Variables the CDC reader cannot work with (MySQL only).
 	TransactionCompression bool   // binlog_transaction_compression=ON
 	RowValueOptions        string // binlog_row_value_options (PARTIAL_JSON)
@@ -97,6 +100,8 @@ func Inspect(ctx context.Context, q Querier) (*Server, error) {
 	} else {
 		s.GTIDs = true
 	}
+	lc, _ := optionalVariable(ctx, q, "@@GLOBAL.lower_case_table_names")
+	s.FoldCase = lc != "" && lc != "0"
 	meta, _ := optionalVariable(ctx, q, "@@GLOBAL.binlog_row_metadata")
 	s.RowMetadataFull = strings.EqualFold(meta, "FULL")
 	return s, nil

@@ -606,10 +606,14 @@ func truncate(s string, n int) string {
 }
 
 func (r *Reader) tableMap(e *replication.TableMapEvent) error {
-	if string(e.Schema) != r.schemas.Database {
+	if string(e.Schema) != r.schemas.Database && !(r.schemas.FoldCase && strings.EqualFold(string(e.Schema), r.schemas.Database)) {
+		delete(r.mappings, e.TableID)
 		return nil
 	}
 	c := r.captures[string(e.Table)]
+	if c == nil && r.schemas.FoldCase {
+		c = r.captures[r.schemas.resolve(string(e.Table))]
+	}
 	if c == nil {
 		delete(r.mappings, e.TableID)
 		return nil
@@ -636,7 +640,7 @@ func (r *Reader) rows(ev *replication.BinlogEvent, e *replication.RowsEvent, sin
 	if r.firstTx && index < r.skipEvents {
 		return nil // read before the checkpoint this read resumes from
 	}
-	if e.Table == nil || string(e.Table.Schema) != r.schemas.Database {
+	if e.Table == nil {
 		return nil
 	}
 	m := r.mappings[e.TableID]

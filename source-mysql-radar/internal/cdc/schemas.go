@@ -36,12 +36,11 @@ type Table struct {
 	version int
 }
 
-// Column returns the column named name, or nil.
+// Column returns the column named name, or nil. Column names are not
+// case-sensitive in MySQL.
 func (t *Table) Column(name string) *column.Column {
-	for _, c := range t.Columns {
-		if c.Name == name {
-			return c
-		}
+	if i := t.index(name); i >= 0 {
+		return t.Columns[i]
 	}
 	return nil
 }
@@ -49,6 +48,11 @@ func (t *Table) Column(name string) *column.Column {
 func (t *Table) index(name string) int {
 	for i, c := range t.Columns {
 		if c.Name == name {
+			return i
+		}
+	}
+	for i, c := range t.Columns {
+		if strings.EqualFold(c.Name, name) {
 			return i
 		}
 	}
@@ -73,6 +77,29 @@ type Schemas struct {
 	since map[string]binlog.Position
 	// version changes with every change of the history.
 	version int
+	// FoldCase: table and database names are not case-sensitive
+	// (lower_case_table_names is not 0).
+	FoldCase bool
+}
+
+// resolve returns the name a statement's table name stands for: itself,
+// or with FoldCase the captured or tracked name that equals it ignoring
+// case.
+func (s *Schemas) resolve(name string) string {
+	if !s.FoldCase || s.captured[name] || s.tables[name] != nil {
+		return name
+	}
+	for n := range s.captured {
+		if strings.EqualFold(n, name) {
+			return n
+		}
+	}
+	for n := range s.tables {
+		if strings.EqualFold(n, name) {
+			return n
+		}
+	}
+	return name
 }
 
 // NewSchemas returns an empty history for database.
@@ -150,13 +177,14 @@ func (s *Schemas) Apply(defaultDB string, st ddl.Statement, at binlog.Position) 
 		if db == "" {
 			db = defaultDB
 		}
-		if db != s.Database {
+		if db != s.Database && !(s.FoldCase && strings.EqualFold(db, s.Database)) {
 			return "", false
 		}
-		if since, ok := s.since[n.Table]; ok && at.Compare(since) < 0 {
+		name := s.resolve(n.Table)
+		if since, ok := s.since[name]; ok && at.Compare(since) < 0 {
 			return "", false // already reflected in the schema read later
 		}
-		return n.Table, true
+		return name, true
 	}
 	switch st := st.(type) {
 	case *ddl.CreateTable:
@@ -334,11 +362,11 @@ func (s *Schemas) applySpec(t *Table, spec ddl.Spec) error {
 		c.Name = spec.New
 		t.Columns[i] = &c
 	case ddl.SpecRenameTable:
-		if spec.Table.Schema != "" && spec.Table.Schema != s.Database {
+		if spec.Table.Schema != "" && spec.Table.Schema != s.Database && !(s.FoldCase && strings.EqualFold(spec.Table.Schema, s.Database)) {
 			t.Name = "\x00moved" // out of the database
 			return nil
 		}
-		t.Name = spec.Table.Table
+		t.Name = s.resolve(spec.Table.Table)
 	case ddl.SpecConvertCharset:
 		t.Charset = spec.Charset
 		for i, c := range t.Columns {

@@ -43,6 +43,8 @@ func TestSchemasApply(t *testing.T) {
 			"name varchar(20) string latin1, id int integer, note text string latin1, j longtext string utf8mb4"},
 		{"ALTER TABLE t CHANGE note memo blob, RENAME COLUMN j TO doc", "t",
 			"name varchar(20) string latin1, id int integer, memo blob binary, doc longtext string utf8mb4"},
+		{"ALTER TABLE t MODIFY NAME varchar(20), ADD COLUMN Extra int, DROP COLUMN EXTRA, CHANGE NAME name varchar(20)", "t", // column names ignore case (MODIFY takes the written case)
+			"name varchar(20) string latin1, id int integer, memo blob binary, doc longtext string utf8mb4"},
 		{"ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4", "t",
 			"name varchar(20) string utf8mb4, id int integer, memo blob binary, doc longtext string utf8mb4"},
 		{"ALTER TABLE other.t DROP COLUMN id", "t", // another database
@@ -108,5 +110,18 @@ func TestSchemasRoundTrip(t *testing.T) {
 	}
 	if _, err := LoadSchemas([]byte(`{"tables":{"t":{"columns":[["a","int(","",true]]}}}`), "db", binlog.MariaDB, column.Options{}); err == nil {
 		t.Error("a broken saved type was accepted")
+	}
+}
+
+// TestSchemasFoldCase: with lower_case_table_names, statements name tables
+// in any case.
+func TestSchemasFoldCase(t *testing.T) {
+	s := NewSchemas("Shop", "utf8mb4", binlog.MySQL, column.Options{})
+	s.FoldCase = true
+	s.Capture("orders")
+	s.Apply("shop", ddl.Parse("CREATE TABLE Orders (id int)"), binlog.Position{})
+	s.Apply("SHOP", ddl.Parse("ALTER TABLE ORDERS ADD COLUMN x int"), binlog.Position{})
+	if got := cols(s.Table("orders")); got != "id int integer, x int integer" {
+		t.Errorf("folded names: %s", got)
 	}
 }

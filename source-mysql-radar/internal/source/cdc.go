@@ -111,6 +111,7 @@ func (r *reader) readCDC(ctx context.Context, tables []*schema.Table, plans []*s
 			if err != nil {
 				return protocol.ConfigError(err, "the saved table schemas cannot be read: reset the connection's data")
 			}
+			c.schemas.FoldCase = srv.FoldCase
 			c.shared = *saved
 			reason = r.probe(ctx, plans)
 		}
@@ -128,6 +129,7 @@ func (r *reader) readCDC(ctx context.Context, tables []*schema.Table, plans []*s
 	if saved == nil {
 		c.shared = state.Shared{Server: srv.Identity(), Position: now.Position, GTIDs: now.GTIDs}
 		c.schemas = cdc.NewSchemas(cfg.Database, dbCharset, srv.Flavor, opts)
+		c.schemas.FoldCase = srv.FoldCase
 		c.sameServer, c.useGTIDs = true, false
 	}
 	c.cursor = max(c.shared.Cursor, c.now.UnixNano())
@@ -560,6 +562,7 @@ func (r *reader) readBinlog(ctx context.Context, runs []*streamRun) error {
 			if err != nil {
 				return protocol.SystemError(err, "reload the schema history of a checkpoint")
 			}
+			schemas.FoldCase = c.srv.FoldCase
 			c.schemas = schemas
 		}
 		opts := r.readerOptions(runs, target)
