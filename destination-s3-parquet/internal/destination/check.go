@@ -25,8 +25,10 @@ import (
 const checkTimeout = 2 * time.Minute
 
 // checkBucket lists the bucket, writes, reads back and deletes a probe
-// object under the bucket path, and completes and removes a small
-// multipart upload. Every failure is a config error telling what to fix.
+// object under the bucket path, completes and removes a small multipart
+// upload and aborts another: every IAM action the connector uses. Every
+// failure is a config error telling what to fix (naming the missing
+// action when access is denied).
 func checkBucket(ctx context.Context, cfg *config.Config, client *s3sink.Client) error {
 	if strings.HasSuffix(cfg.BucketPath, "/") {
 		return protocol.ConfigError(nil, "`s3_bucket_path` must not end with /: remove the trailing slash")
@@ -100,6 +102,15 @@ func checkMultipart(ctx context.Context, cfg *config.Config, client *s3sink.Clie
 	}
 	if err := deleteQuietly(ctx, client, key); err != nil {
 		return explainS3Error(cfg, "delete the multipart test object", err)
+	}
+	// A failed sync aborts its multipart uploads: that needs its own
+	// permission, which nothing else here would notice missing.
+	up2, err := client.S3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: aws.String(key)})
+	if err != nil {
+		return explainS3Error(cfg, "start a multipart upload", err)
+	}
+	if _, err := client.S3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: bucket, Key: aws.String(key), UploadId: up2.UploadId}); err != nil {
+		return explainS3Error(cfg, "abort a multipart upload", err)
 	}
 	return nil
 }

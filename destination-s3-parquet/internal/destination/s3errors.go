@@ -11,7 +11,7 @@ import (
 
 // requiredPermissions are the IAM actions the connector needs on the bucket
 // and `s3_bucket_path`.
-const requiredPermissions = "s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject, s3:AbortMultipartUpload and s3:ListBucketMultipartUploads"
+const requiredPermissions = "s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload"
 
 // permissionOf names the IAM action the S3 operation that failed with err
 // needs, or "" when err does not say which operation it was.
