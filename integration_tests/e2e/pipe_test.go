@@ -371,3 +371,103 @@ func TestStatesAreEchoedWithPlatformIDs(t *testing.T) {
 		t.Errorf("next state has %d entries for %d streams: %v", len(st), len(cat.Streams), err)
 	}
 }
+
+// TestCDCWithDeletes syncs from the binary log of a private MariaDB: an
+// initial snapshot, then inserts, updates and deletes arrive in a second
+// sync; the latest Parquet copy of every key matches MySQL and deleted rows
+// carry _ab_cdc_deleted_at.
+func TestCDCWithDeletes(t *testing.T) {
+	my := harness.StartMariaDB(t, harness.ServerOptions{Binlog: true})
+	name := my.CreateDatabase(t, "cdc")
+	db, err := my.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	opts := fixture.Options{Rows: 600, Seed: 9}
+	if err := fixture.Load(context.Background(), db, opts); err != nil {
+		t.Fatal(err)
+	}
+	d, err := duck.OpenDuckDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	e := &env{t: t, my: my, dbName: name, db: db, s3: harness.StartS3(t, bucket), duck: d, opts: opts}
+	srcCfg := harness.WriteJSON(t, "source.json", map[string]any{
+		"host": my.Host, "port": my.Port, "database": name, "username": my.User, "password": my.Password,
+		"ssl": false, "tunnel_method": map[string]any{"tunnel_method": "NO_TUNNEL"},
+		"replication_method": map[string]any{"method": "CDC", "initial_waiting_seconds": 120},
+	})
+	dstCfg := e.destinationConfig(nil)
+	cat := e.discover(srcCfg)
+	streams := map[string]bool{"store": true, "product": true, "vouchers": true, "contest_score": true}
+	configured := &protocol.ConfiguredCatalog{}
+	for _, s := range cat.Streams {
+		if !streams[s.Name] {
+			continue
+		}
+		if !s.SourceDefinedCursor || len(s.DefaultCursorField) != 1 || s.DefaultCursorField[0] != "_ab_cdc_cursor" {
+			t.Fatalf("stream %s is not CDC-enabled in discover: %+v", s.Name, s)
+		}
+		configured.Streams = append(configured.Streams, protocol.ConfiguredStream{Stream: s, SyncMode: protocol.SyncModeIncremental,
+			DestinationSyncMode: protocol.DestinationAppend, CursorField: s.DefaultCursorField, PrimaryKey: s.SourceDefinedPrimaryKey})
+	}
+	first := e.sync(srcCfg, dstCfg, configured, nil)
+	if n := first.Records[name+".store"]; n != 600 {
+		t.Errorf("snapshot read %d store rows, want 600", n)
+	}
+	changes := []string{
+		"INSERT INTO store SELECT Id + 5000, CNPJ, Company_Name, CONCAT(Name, ' nova'), Status, Brand, Created_At, Modified_At, Email, Phone, Revenue, Active, Address, Neighborhood, City, State, Zip_Code, Latitude, Longitude, Opening_Date, Manager_Id, External_Code, Notes, Deleted_At FROM store WHERE Id <= 5",
+		"UPDATE store SET Revenue = Revenue * 2, Notes = 'atualizado 🏥' WHERE Id BETWEEN 10 AND 19",
+		"DELETE FROM store WHERE Id BETWEEN 30 AND 32",
+		"UPDATE product SET price = price + 0.01 WHERE id % 50 = 0",
+		"DELETE FROM vouchers ORDER BY code LIMIT 4",
+		"DELETE FROM contest_score WHERE id > 590",
+	}
+	for _, s := range changes {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	second := e.sync(srcCfg, dstCfg, configured, first.NextState())
+	if n := second.Records[name+".store"]; n != 5+10+3 {
+		t.Errorf("second sync read %d store changes, want 18 (5 inserts, 10 updates, 3 deletes)", n)
+	}
+	if n := second.Records[name+".contest_score"]; n != 10 {
+		t.Errorf("second sync read %d contest_score changes, want 10 deletes", n)
+	}
+	keys := map[string]string{"store": "Id", "product": "id", "vouchers": "code", "contest_score": "id"}
+	for stream, key := range keys {
+		files := e.streamFiles(stream)
+		src := duck.ParquetSource(files)
+		// The latest change of every key.
+		latest := fmt.Sprintf(`SELECT * FROM %s QUALIFY row_number() OVER (PARTITION BY "%s" ORDER BY _ab_cdc_cursor DESC) = 1`, src, key)
+		var deleted int
+		if err := d.DB.QueryRow("SELECT count(*) FROM (" + latest + ") WHERE _ab_cdc_deleted_at IS NOT NULL").Scan(&deleted); err != nil {
+			t.Fatalf("%s: %v", stream, err)
+		}
+		var mysqlRows, parquetLive int
+		db.QueryRow("SELECT COUNT(*) FROM " + stream).Scan(&mysqlRows)
+		d.DB.QueryRow("SELECT count(*) FROM (" + latest + ") WHERE _ab_cdc_deleted_at IS NULL").Scan(&parquetLive)
+		if parquetLive != mysqlRows {
+			t.Errorf("stream %s: %d live keys in Parquet, %d rows in MySQL (%d deleted)", stream, parquetLive, mysqlRows, deleted)
+		}
+		out := t.TempDir() + "/live.parquet"
+		if _, err := d.DB.Exec(fmt.Sprintf("COPY (%s) TO '%s' (FORMAT parquet)", "SELECT * FROM ("+latest+") WHERE _ab_cdc_deleted_at IS NULL", out)); err != nil {
+			t.Fatal(err)
+		}
+		diff, err := duck.CompareTable(context.Background(), db, name, stream, d, []string{out}, duck.CompareOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !diff.OK() {
+			t.Errorf("%s", diff.Summary(10))
+		}
+	}
+	var deletedStores int
+	d.DB.QueryRow(fmt.Sprintf(`SELECT count(*) FROM %s WHERE _ab_cdc_deleted_at IS NOT NULL AND "Id" BETWEEN 30 AND 32 AND "Name" IS NOT NULL`, duck.ParquetSource(e.streamFiles("store")))).Scan(&deletedStores)
+	if deletedStores != 3 {
+		t.Errorf("%d delete records of store carry the deleted row's values, want 3", deletedStores)
+	}
+}
