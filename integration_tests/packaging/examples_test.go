@@ -15,6 +15,7 @@ import (
 	"github.com/cognitivo/radar-connectors/integration_tests/harness"
 	"github.com/cognitivo/radar-connectors/protocol"
 	"github.com/cognitivo/radar-connectors/protocol/connspec"
+	"github.com/cognitivo/radar-connectors/protocol/protocoltest"
 )
 
 // specOf runs a connector's spec command and loads the result.
@@ -83,8 +84,27 @@ func TestExamples(t *testing.T) {
 		default:
 			return nil
 		}
+		if filepath.Base(rel) == "catalog.json" {
+			if err := protocoltest.Default().ValidateConfiguredCatalog(b); err != nil {
+				t.Errorf("%s: %v", rel, err)
+			}
+			if _, err := protocol.ParseConfiguredCatalog(b, true); err != nil {
+				t.Errorf("%s: %v", rel, err)
+			}
+			checked["catalog"]++
+			return nil
+		}
 		kind, cfg := exampleConfig(rel, doc)
-		if kind == "" {
+		if kind == "connection" {
+			conn, _ := cfg.(map[string]any)
+			sc, _ := conn["sync_catalog"].(map[string]any)
+			if streams, _ := sc["streams"].([]any); len(streams) == 0 {
+				t.Errorf("%s: the connection lists no streams", rel)
+			}
+			checked["connection"]++
+			return nil
+		}
+		if kind != "source" && kind != "destination" {
 			return nil
 		}
 		raw, _ := json.Marshal(cfg)
@@ -97,8 +117,8 @@ func TestExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if checked["source"] < 2 || checked["destination"] < 3 {
-		t.Errorf("validated %d source and %d destination configs; the examples are missing", checked["source"], checked["destination"])
+	if checked["source"] < 2 || checked["destination"] < 3 || checked["catalog"] < 1 || checked["connection"] < 1 {
+		t.Errorf("validated %v; examples are missing", checked)
 	}
 	if len(pyFiles) < 3 {
 		t.Errorf("found %d Python files (two DAGs and the registration script expected)", len(pyFiles))
