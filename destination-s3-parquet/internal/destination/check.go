@@ -133,12 +133,16 @@ func explainS3Error(cfg *config.Config, action string, err error) error {
 	var oe *net.OpError
 	var de *net.DNSError
 	switch {
+	case credentialsRejected(code):
+		return protocol.ConfigError(err, "Could not %s: the credentials were rejected (%s); check `access_key_id` and `secret_access_key`", action, code)
+	case plainHTTPAnswer(err):
+		return protocol.ConfigError(err, "Could not %s: the S3 endpoint %s does not speak HTTPS; an endpoint without a scheme means https://, so write `http://` in `s3_endpoint` if plain HTTP is meant", action, endpointOrAWS(cfg))
+	case untrustedCertificate(err):
+		return protocol.ConfigError(err, "Could not %s: the TLS certificate of the S3 endpoint %s is not trusted; check `s3_endpoint` (plain `http://` is used only when written)", action, endpointOrAWS(cfg))
 	case code == "NoSuchBucket" || (status == 404 && strings.Contains(action, "list")):
 		return protocol.ConfigError(err, "Could not %s: bucket %q does not exist; check `s3_bucket_name` (and `s3_endpoint`)", action, cfg.BucketName)
 	case code == "PermanentRedirect" || code == "AuthorizationHeaderMalformed" || code == "IllegalLocationConstraintException" || status == 301:
 		return protocol.ConfigError(err, "Could not %s: bucket %q is not in region %q; set `s3_bucket_region` to the bucket's region", action, cfg.BucketName, regionOrDefault(cfg))
-	case code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch":
-		return protocol.ConfigError(err, "Could not %s: the credentials were rejected (%s); check `access_key_id` and `secret_access_key`", action, code)
 	case code == "AccessDenied" || status == 403:
 		if p := permissionOf(err); p != "" {
 			return protocol.ConfigError(err, "Could not %s in bucket %q: access denied; the credentials (or `role_arn`) lack %s (the connector needs %s on the bucket and `s3_bucket_path`)", action, cfg.BucketName, p, requiredPermissions)

@@ -1,7 +1,11 @@
 package destination
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"net"
+	"strings"
 
 	"github.com/aws/smithy-go"
 
@@ -62,13 +66,48 @@ func s3Failure(cfg *config.Config, err error, what string) error {
 	switch {
 	case code == "NoSuchBucket":
 		return protocol.ConfigError(err, "%s: bucket %q does not exist (was it deleted?); check `s3_bucket_name`", what, cfg.BucketName)
-	case code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "ExpiredToken" || code == "InvalidToken":
+	case credentialsRejected(code):
 		return protocol.ConfigError(err, "%s: S3 rejected the credentials (%s); check `access_key_id` and `secret_access_key` (or `role_arn`)", what, code)
 	case code == "AccessDenied" || code == "AllAccessDisabled" || status == 403:
 		if p := permissionOf(err); p != "" {
 			return protocol.ConfigError(err, "%s: access denied in bucket %q; the credentials (or `role_arn`) lack %s there (the connector needs %s on the bucket and `s3_bucket_path`)", what, cfg.BucketName, p, requiredPermissions)
 		}
 		return protocol.ConfigError(err, "%s: access denied in bucket %q; the credentials (or `role_arn`) need %s on the bucket and `s3_bucket_path`", what, cfg.BucketName, requiredPermissions)
+	case untrustedCertificate(err):
+		return protocol.ConfigError(err, "%s: the TLS certificate of the S3 endpoint %s is not trusted; check `s3_endpoint`", what, endpointOrAWS(cfg))
+	}
+	var dns *net.DNSError
+	var op *net.OpError
+	switch {
+	case errors.As(err, &dns):
+		return protocol.TransientError(err, "%s: the S3 endpoint's host name cannot be resolved; check `s3_endpoint` and the network", what)
+	case errors.As(err, &op):
+		return protocol.TransientError(err, "%s: the S3 endpoint %s cannot be reached; check `s3_endpoint` and the network", what, endpointOrAWS(cfg))
 	}
 	return protocol.TransientError(err, "%s", what)
+}
+
+// credentialsRejected reports the S3 error codes of unknown or wrong keys.
+// XAdminUserNotFound is versitygw's answer to an unknown access key.
+func credentialsRejected(code string) bool {
+	switch code {
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "XAdminUserNotFound":
+		return true
+	}
+	return false
+}
+
+// untrustedCertificate reports a TLS certificate verification failure.
+func untrustedCertificate(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
+}
+
+// plainHTTPAnswer reports a TLS handshake answered with plain HTTP.
+func plainHTTPAnswer(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.As(err, &rh) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
