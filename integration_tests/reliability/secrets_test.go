@@ -477,7 +477,6 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
-
 // TestS3HTTPSByDefault: an s3_endpoint without a scheme is reached over
 // HTTPS with the certificate verified; plain HTTP is used only when the
 // endpoint says http://.
