@@ -168,6 +168,9 @@ func WriteMarkdown(w io.Writer, res *Result, ro ReportOptions) error {
 		if s.Failed > 0 {
 			failed = fmt.Sprintf(" (%d of %d runs failed)", s.Failed, s.Runs)
 		}
+		if s.Disturbed > 0 {
+			failed += fmt.Sprintf(" (%d disturbed run(s) left out)", s.Disturbed)
+		}
 		p("| %s | %s%s | %s | %s | %.1f | %.1f | %.2f (%s) | %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s |\n", displayTable(res, s.Table), s.Stage, failed,
 			fmtRate(s.RowsPerSec), rel, s.MBPerSecData, s.MBPerSecTSV, s.Wall.Seconds(), strings.Join(walls, ", "),
 			fmtCPU(s, p1), fmtCPU(s, p2), fmtNaN(s.ServerCPUPerMRows), fmtNaN(s.S3CPUPerMRows), s.BusyCores(), fmtNaN(s.OthersCores),
@@ -241,9 +244,19 @@ func WriteMarkdown(w io.Writer, res *Result, ro ReportOptions) error {
 		p("Before each stage the benchmark waits until the rest of the machine keeps fewer than %.2f cores busy (from /proc/stat; at most %s per stage and %s in all; it waited %s in this run), so that other engineers' builds and tests disturb as few stages as possible; what they still used is the others' cores column. ",
 			res.Opts.QuietCores, res.Opts.QuietWait, res.Opts.QuietBudget, waited.Round(time.Second))
 	}
+	if res.Opts.DisturbedCores > 0 {
+		disturbed := 0
+		for _, me := range res.Measurements {
+			if me.Disturbed {
+				disturbed++
+			}
+		}
+		p("A run during which the rest of the machine kept more than %.2f cores busy is repeated (at most %d more times) and left out of the medians; %d run(s) were left out this way (all are in the run log below). ",
+			res.Opts.DisturbedCores, res.Opts.Retries, disturbed)
+	}
 	p("Before measuring, each table is dumped once as TSV (its size is the byte base; this also loads the buffer pool) and the source's output is recorded once into a JSONL file (checked to hold one RECORD per row) for the destination-alone stage. Every destination and pipe run writes to a fresh prefix of the S3 server (versitygw, posix backend, on this machine); the Parquet footers are read to check the row count, then the objects are deleted. The driver scan runs as a child process (`bench rawscan`) so that its CPU and memory are measured like the others'. Every measured process is started through a small helper (`cmd/bench/rusage`, about 2.5 MiB, the floor of every RSS figure) that reports the child's wait4 rusage: started directly by the benchmark, a child would inherit the benchmark's own peak RSS at execve (Go forks with CLONE_VM).\n\nThe commands (for `%s`; the others alike):\n\n```\n%s\n```\n\n", "store", strings.Join(res.Commands, "\n"))
 
-	p("<details><summary>Every run</summary>\n\n| # | table | stage | rep | load 1m | waited s | others' cores | wall s | rows/s | CPU-s per process | peak RSS MiB per process | mariadbd CPU-s | error |\n|--:|---|---|--:|--:|--:|--:|--:|--:|---|---|--:|---|\n")
+	p("<details><summary>Every run</summary>\n\n| # | table | stage | rep | load 1m | waited s | others' cores | used | wall s | rows/s | CPU-s per process | peak RSS MiB per process | mariadbd CPU-s | error |\n|--:|---|---|--:|--:|--:|--:|---|--:|--:|---|---|--:|---|\n")
 	for i, me := range res.Measurements {
 		var cpu, rss []string
 		for _, pr := range me.Procs {
@@ -257,10 +270,17 @@ func WriteMarkdown(w io.Writer, res *Result, ro ReportOptions) error {
 		e := strings.ReplaceAll(me.Err, "|", "\\|")
 		e = strings.ReplaceAll(e, "\n", " ")
 		others := "–"
-		if me.OthersCPU >= 0 && me.Wall > 0 {
-			others = fmt.Sprintf("%.2f", me.OthersCPU.Seconds()/me.Wall.Seconds())
+		if c := me.OthersCores(); c >= 0 {
+			others = fmt.Sprintf("%.2f", c)
 		}
-		p("| %d | %s | %s | %d | %.2f | %.1f | %s | %.2f | %s | %s | %s | %s | %s |\n", i+1, me.Table, me.Stage, me.Rep+1, me.LoadAvgStart, me.QuietWait.Seconds(), others, me.Wall.Seconds(),
+		used := "yes"
+		switch {
+		case me.Err != "":
+			used = "failed"
+		case me.Disturbed:
+			used = "disturbed, repeated"
+		}
+		p("| %d | %s | %s | %d | %.2f | %.1f | %s | %s | %.2f | %s | %s | %s | %s | %s |\n", i+1, me.Table, me.Stage, me.Rep+1, me.LoadAvgStart, me.QuietWait.Seconds(), others, used, me.Wall.Seconds(),
 			fmtRate(me.RowsPerSec()), strings.Join(cpu, ", "), strings.Join(rss, ", "), srv, e)
 	}
 	p("\n</details>\n\n")

@@ -64,6 +64,11 @@ type Options struct {
 	QuietCores  float64
 	QuietWait   time.Duration
 	QuietBudget time.Duration
+	// DisturbedCores: a run during which the rest of the machine kept more
+	// than this many cores busy is repeated, up to Retries times per stage,
+	// and left out of the medians (0: never).
+	DisturbedCores float64
+	Retries        int
 	// Log receives progress lines.
 	Log io.Writer `json:"-"`
 }
@@ -276,10 +281,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			// always runs first or after the same neighbour.
 			for k := range Stages {
 				stage := Stages[(k+rep+ti)%len(Stages)]
-				m := e.measure(ctx, t.Name, stage, rep, rows[t.Name])
 				done++
-				e.logf("[%d/%d] %-18s %-13s %s", done, total, t.Name, stage, m.line())
-				res.Measurements = append(res.Measurements, m)
+				res.Measurements = append(res.Measurements, e.measureUndisturbed(ctx, t.Name, stage, rep, rows[t.Name], fmt.Sprintf("[%d/%d]", done, total))...)
 				if ctx.Err() != nil {
 					return res, ctx.Err()
 				}
@@ -289,9 +292,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Streams > 0 {
 		for rep := 0; rep < opts.StreamsReps; rep++ {
 			for _, stage := range []Stage{StagePipe, StageDestination} {
-				m := e.measure(ctx, ManyStreamsTable, stage, rep, rows[ManyStreamsTable])
-				e.logf("%d streams %-13s %s", opts.Streams, stage, m.line())
-				res.Measurements = append(res.Measurements, m)
+				res.Measurements = append(res.Measurements, e.measureUndisturbed(ctx, ManyStreamsTable, stage, rep, rows[ManyStreamsTable], fmt.Sprintf("%d streams", opts.Streams))...)
 			}
 		}
 	}
@@ -308,6 +309,25 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res.Finished = time.Now()
 	res.LoadEnd = LoadAvg()
 	return res, nil
+}
+
+// measureUndisturbed measures a stage, and again (at most Retries more
+// times) while the rest of the machine disturbed it; the runs it repeated
+// are returned too, marked Disturbed.
+func (e *env) measureUndisturbed(ctx context.Context, table string, stage Stage, rep int, rows int64, label string) []Measurement {
+	var out []Measurement
+	for try := 0; ; try++ {
+		m := e.measure(ctx, table, stage, rep, rows)
+		disturbed := e.opts.DisturbedCores > 0 && m.Err == "" && m.OthersCores() > e.opts.DisturbedCores
+		if disturbed && try < e.opts.Retries && ctx.Err() == nil {
+			m.Disturbed = true
+			e.logf("%s %-18s %-13s %s — disturbed, again", label, table, stage, m.line())
+			out = append(out, m)
+			continue
+		}
+		e.logf("%s %-18s %-13s %s", label, table, stage, m.line())
+		return append(out, m)
+	}
 }
 
 func (e *env) measure(ctx context.Context, table string, stage Stage, rep int, rows int64) Measurement {

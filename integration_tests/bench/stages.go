@@ -70,6 +70,18 @@ type Measurement struct {
 	// work, the kernel) used during the stage: /proc/stat's busy time less
 	// the stage's processes, mariadbd and the S3 server (-1 if unknown).
 	OthersCPU time.Duration
+	// Disturbed marks a run during which the rest of the machine kept more
+	// than Options.DisturbedCores busy; it was repeated, and the summaries
+	// leave it out while undisturbed runs exist.
+	Disturbed bool
+}
+
+// OthersCores is OthersCPU over the wall time (-1 if unknown).
+func (m *Measurement) OthersCores() float64 {
+	if m.OthersCPU < 0 || m.Wall <= 0 {
+		return -1
+	}
+	return m.OthersCPU.Seconds() / m.Wall.Seconds()
 }
 
 // Proc returns the stats of the named process (nil if the stage has none).

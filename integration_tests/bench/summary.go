@@ -38,6 +38,9 @@ type Summary struct {
 	RowGroups   int
 	// Walls lists every repetition's wall time, in run order.
 	Walls []time.Duration
+	// Disturbed counts the runs left out because the rest of the machine
+	// disturbed them (they were repeated).
+	Disturbed int
 	// OthersCores is the median CPU the rest of the machine used during a
 	// repetition, over its wall time (NaN when unknown).
 	OthersCores float64
@@ -72,6 +75,12 @@ func summarize(t TableInfo, st Stage, g []Measurement) Summary {
 	s := Summary{Table: t.Name, Stage: st, Rows: t.Rows, CPUPerMRows: map[string]float64{}, MaxRSS: map[string]int64{},
 		ServerCPUPerMRows: math.NaN(), S3CPUPerMRows: math.NaN(), OthersCores: math.NaN()}
 	var others []float64
+	undisturbed := 0
+	for _, m := range g {
+		if m.Err == "" && !m.Disturbed {
+			undisturbed++
+		}
+	}
 	var walls []float64
 	cpu := map[string][]float64{}
 	var server, s3, outBytes, objects, groups []float64
@@ -80,6 +89,10 @@ func summarize(t TableInfo, st Stage, g []Measurement) Summary {
 		if m.Err != "" {
 			s.Failed++
 			s.Errors = append(s.Errors, m.Err)
+			continue
+		}
+		if m.Disturbed && undisturbed > 0 {
+			s.Disturbed++
 			continue
 		}
 		s.Walls = append(s.Walls, m.Wall)
@@ -92,8 +105,8 @@ func summarize(t TableInfo, st Stage, g []Measurement) Summary {
 		if m.ServerCPU >= 0 {
 			server = append(server, m.ServerCPU.Seconds()*perM)
 		}
-		if m.OthersCPU >= 0 && m.Wall > 0 {
-			others = append(others, m.OthersCPU.Seconds()/m.Wall.Seconds())
+		if c := m.OthersCores(); c >= 0 {
+			others = append(others, c)
 		}
 		if m.S3CPU >= 0 && (st == StageDestination || st == StagePipe) {
 			s3 = append(s3, m.S3CPU.Seconds()*perM)

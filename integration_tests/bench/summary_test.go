@@ -62,6 +62,9 @@ func fakeResult() *Result {
 	add(ManyStreamsTable, StagePipe, []float64{10}, p(ProcSource, 5, 30), p(ProcDestination, 12, 160))
 	add(ManyStreamsTable, StageDestination, []float64{9}, p(ProcDestination, 12, 140))
 	res.Measurements = append(res.Measurements, Measurement{Table: "store", Stage: StagePipe, Rep: 3, Rows: 1_000_000, Err: "destination exited with 1: boom"})
+	// A run disturbed by other work, repeated: left out of the medians.
+	res.Measurements = append(res.Measurements, Measurement{Table: "narrow", Stage: StageMySQL, Rep: 0, Rows: 1_000_000, Wall: 9 * time.Second,
+		Procs: []ProcStats{p(ProcMySQL, 5, 5)}, ServerCPU: sec(1), OthersCPU: sec(8), Disturbed: true})
 	return res
 }
 
@@ -80,6 +83,9 @@ func TestSummarizeAndTargets(t *testing.T) {
 	}
 	if got := pipe.MaxRSS[ProcDestination]; got != 120<<20 {
 		t.Errorf("destination peak RSS = %d, want 120 MiB", got)
+	}
+	if my := Find(ss, "narrow", StageMySQL); my.Disturbed != 1 || my.Wall != time.Second || my.CPUPerMRows[ProcMySQL] != 0.8 {
+		t.Errorf("narrow mysql: disturbed %d, wall %v, CPU %v; want the disturbed run left out", my.Disturbed, my.Wall, my.CPUPerMRows[ProcMySQL])
 	}
 	if got := pipe.MBPerSecTSV; got != 47.5 {
 		t.Errorf("MB/s of TSV = %v, want 47.5", got)

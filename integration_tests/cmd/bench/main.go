@@ -71,6 +71,8 @@ func run() int {
 	quiet := fs.Float64("quiet-cores", 0.5, "before each stage, wait until the rest of the machine keeps fewer than this many cores busy (0: never wait)")
 	quietWait := fs.Duration("quiet-wait", 30*time.Second, "longest wait for quiet before one stage")
 	quietBudget := fs.Duration("quiet-budget", 3*time.Minute, "longest wait for quiet in all")
+	disturbed := fs.Float64("disturbed-cores", 0.35, "repeat a run (and leave it out of the medians) when the rest of the machine kept more than this many cores busy during it (0: never)")
+	retries := fs.Int("retries", 2, "most repetitions of a disturbed run")
 	render := fs.String("render", "", "measure nothing: render the report and chart again from a saved <name>.json (with -notes, -out, -name)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
@@ -106,6 +108,7 @@ func run() int {
 		WorkDir:        *workDir,
 		BufferPool:     *pool << 20, KeepBufferPool: *keepPool,
 		QuietCores: *quiet, QuietWait: *quietWait, QuietBudget: *quietBudget,
+		DisturbedCores: *disturbed, Retries: *retries,
 		Log: os.Stderr,
 	}
 	if *tables != "" {
