@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// The IANA time zone database is embedded: the runtime image has none,
+	// and CDC's server_time_zone must resolve everywhere.
+	_ "time/tzdata"
 
 	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/source"

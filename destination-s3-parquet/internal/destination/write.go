@@ -323,7 +323,17 @@ func (w *syncWriter) state(env *protocol.Envelope) error {
 
 func (w *syncWriter) trace(env *protocol.Envelope) {
 	m, err := env.Decode()
-	if err != nil || m.Trace == nil || m.Trace.Type != protocol.TraceStreamStatus || m.Trace.StreamStatus == nil {
+	if err != nil || m.Trace == nil {
+		return
+	}
+	if e := m.Trace.Error; m.Trace.Type == protocol.TraceError && e != nil {
+		// Only a local pipe forwards the source's errors (the platform keeps
+		// them); repeat it so whoever reads this process's output sees why
+		// the input stopped. The source has already redacted its secrets.
+		w.log.Error(fmt.Sprintf("the source reported an error (%s): %s", e.FailureType, e.Message))
+		return
+	}
+	if m.Trace.Type != protocol.TraceStreamStatus || m.Trace.StreamStatus == nil {
 		return
 	}
 	w.statuses = true

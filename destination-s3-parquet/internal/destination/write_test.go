@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/s3test"
+	"github.com/cognitivo/radar-connectors/protocol"
 )
 
 const usersSchema = `{"type":"object","properties":{
@@ -57,5 +58,32 @@ func TestRecordShapes(t *testing.T) {
 	want := [][]string{{"1", "a", "0"}, {"2", "b", "0"}, {"3", "c", "0"}, {"5", "d", fmt.Sprint(2 << 20)}}
 	if fmt.Sprint(rows) != fmt.Sprint(want) {
 		t.Errorf("rows = %v, want %v", rows, want)
+	}
+}
+
+// TestSourceErrorIsRepeated: in a local pipe the source's TRACE ERROR
+// reaches the destination's stdin; the destination repeats it as an ERROR
+// log line (the platform keeps source traces to itself), and still commits
+// and acknowledges what came before.
+func TestSourceErrorIsRepeated(t *testing.T) {
+	srv := s3test.Start(t)
+	input := recordLine("radar", "users", `{"id":1,"name":"Ana","price":1,"created_at":null}`, 1700000000000) +
+		streamState("radar", "users", 1, "1") +
+		`{"type":"TRACE","trace":{"type":"ERROR","emitted_at":1.0,"error":{"message":"stream radar.users: Lost the connection to MySQL","failure_type":"transient_error"}}}` + "\n"
+	r := write(t, srv.Config(nil), catalog(catalogStream{name: "users", namespace: "radar", schema: usersSchema}), input)
+	if r.code != 0 || len(stateLines(r)) != 1 {
+		t.Fatalf("exit %d\n%s", r.code, r.stdout)
+	}
+	found := false
+	for _, m := range r.msgs {
+		if m.Type == protocol.TypeLog && m.Log.Level == protocol.LogError && strings.Contains(m.Log.Message, "the source reported an error (transient_error): stream radar.users: Lost the connection to MySQL") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the source's error was not repeated:\n%s", r.stdout)
+	}
+	if traceError(r) != nil {
+		t.Errorf("the destination itself must not fail: %s", r.stdout)
 	}
 }
