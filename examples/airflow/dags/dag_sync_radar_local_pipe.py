@@ -90,6 +90,10 @@ def run_pipe(**_context) -> None:
             errors.append(msg["trace"]["error"].get("message", ""))
         elif kind == "LOG":
             print(msg["log"]["level"], msg["log"]["message"])
+            if msg["log"]["level"] in ("ERROR", "FATAL"):
+                # e.g. "the source reported an error (...)": the source's
+                # TRACE ERROR, repeated by the destination.
+                errors.append(msg["log"]["message"])
 
     dst_code = dst.wait()
     src_code = src.wait()
