@@ -306,6 +306,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res.Versions["destination-s3-parquet"] = commandVersion(opts.DestinationBin, "--version")
 	res.Versions["mariadb client"] = commandVersion(e.mysqlBin, "--version")
 	res.Versions["versitygw"] = harness.VersityGWVersion
+	res.Versions["repository"] = repoVersion()
 	res.Finished = time.Now()
 	res.LoadEnd = LoadAvg()
 	return res, nil
@@ -399,6 +400,22 @@ func selectTables(names []string) ([]Table, error) {
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// repoVersion is the repository's HEAD commit, and whether the connectors'
+// folders had uncommitted changes (the binaries are built from the working
+// tree).
+func repoVersion() string {
+	head := commandVersion("git", "rev-parse", "--short", "HEAD")
+	if head == "" {
+		return "unknown (not a git checkout)"
+	}
+	root := commandVersion("git", "rev-parse", "--show-toplevel")
+	out, err := exec.Command("git", "-C", root, "status", "--porcelain", "--", "protocol", "source-mysql-radar", "destination-s3-parquet").Output()
+	if err == nil && len(strings.TrimSpace(string(out))) > 0 {
+		return "HEAD " + head + ", with uncommitted changes in the connectors' folders (binaries are built from the working tree)"
+	}
+	return "HEAD " + head
 }
 
 // lookClient finds the MariaDB (or MySQL) command-line client.
@@ -581,7 +598,7 @@ func (e *env) commands(tables []Table) []string {
 	q := func(args []string) string {
 		out := make([]string, len(args))
 		for i, a := range args {
-			if strings.ContainsAny(a, " '`*$") {
+			if strings.ContainsAny(a, " '`*$&?;<>|()") {
 				a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 			}
 			out[i] = a
