@@ -112,3 +112,42 @@ func BenchmarkAppendString(b *testing.B) {
 		buf = AppendString(buf[:0], s)
 	}
 }
+
+// FuzzAppendString checks the escaper against encoding/json: the output is
+// valid JSON and decodes to the same string encoding/json makes of the
+// input (each invalid UTF-8 byte becomes U+FFFD).
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"Farmácia \"São\" João\n", "\xff\xfe ascii \x01", "😀 é ç ã \\ /", "12345678\"abcdefg\xc3"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got := AppendBytesString(nil, b)
+		var ours string
+		if err := json.Unmarshal(got, &ours); err != nil {
+			t.Fatalf("AppendBytesString(%q) = %s is not valid JSON: %v", b, got, err)
+		}
+		want, _ := json.Marshal(string(b))
+		var theirs string
+		json.Unmarshal(want, &theirs)
+		if ours != theirs {
+			t.Fatalf("AppendBytesString(%q) decodes to %q, encoding/json gives %q", b, ours, theirs)
+		}
+	})
+}
+
+func BenchmarkAppendStringText(b *testing.B) {
+	for _, c := range []struct{ name, s string }{
+		{"ascii", strings.Repeat("Indicado para o tratamento de sintomas. Uso adulto e pediatrico. ", 12)},
+		{"portuguese", strings.Repeat("Indicado para o tratamento de sintomas. Uso adulto e pediátrico; não exceder a dose. ", 10)},
+		{"dense", strings.Repeat("comprimido revestido pediátrico alívio febre hipertensão contém solução cápsulas não fórmula médico farmacêutico após açúcar glúten ", 6)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			s := []byte(c.s)
+			buf := make([]byte, 0, 4096)
+			b.SetBytes(int64(len(s)))
+			for i := 0; i < b.N; i++ {
+				buf = AppendBytesString(buf[:0], s)
+			}
+		})
+	}
+}

@@ -245,7 +245,11 @@ func scanLiteral(b []byte, i int, lit string) (int, error) {
 // (leading whitespace is skipped) and returns the index just past it. It does
 // not recurse, so arbitrarily deep input cannot overflow the stack; nesting
 // beyond MaxDepth is an error wrapping ErrTooDeep.
-func SkipValue(b []byte, i int) (int, error) {
+func SkipValue(b []byte, i int) (int, error) { return skipValue(b, i, 0) }
+
+// skipValue is SkipValue for a value nested in depth containers (which
+// count towards MaxDepth).
+func skipValue(b []byte, i int, depth int) (int, error) {
 	// stack holds the open containers: '{' or '['.
 	var small [32]byte
 	stack := small[:0]
@@ -260,7 +264,7 @@ func SkipValue(b []byte, i int) (int, error) {
 		case c == '"':
 			_, _, i, err = ScanString(b, i)
 		case c == '{' || c == '[':
-			if len(stack) >= MaxDepth {
+			if len(stack)+depth >= MaxDepth {
 				return i, fmt.Errorf("invalid JSON at byte %d: %w", i, ErrTooDeep)
 			}
 			stack = append(stack, c)

@@ -13,6 +13,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/cognitivo/radar-connectors/protocol/jsonx"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/column"
 )
 
@@ -63,7 +64,7 @@ func (stringEncoder) AppendJSON(dst, text []byte) ([]byte, bool) {
 	if text == nil {
 		return append(dst, null...), true
 	}
-	return appendJSONString(dst, text), true
+	return jsonx.AppendBytesString(dst, text), true
 }
 
 type binaryEncoder struct{}

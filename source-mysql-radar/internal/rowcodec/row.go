@@ -63,7 +63,7 @@ func (r *RowEncoder) AppendFields(dst []byte, values [][]byte) []byte {
 		case v == nil:
 			dst = append(dst, null...)
 		case k == column.KindString:
-			dst = appendJSONString(dst, v)
+			dst = jsonx.AppendBytesString(dst, v)
 		case k == column.KindInt:
 			dst, ok = integerEncoder{}.AppendJSON(dst, v)
 		default:

@@ -1,10 +1,7 @@
 package rowcodec
 
 import (
-	"math/rand/v2"
 	"testing"
-
-	"github.com/cognitivo/radar-connectors/protocol/jsonx"
 
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/column"
 )
@@ -155,26 +152,5 @@ func BenchmarkRowEncoder(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = r.AppendObject(buf[:0], row)
-	}
-}
-
-// TestAppendJSONStringMatchesJSONX: the fast string encoder writes exactly
-// what the protocol library's encoder writes.
-func TestAppendJSONStringMatchesJSONX(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	alphabet := []string{"a", "Z", " ", "\"", "\\", "\n", "\x00", "\x1f", "\x7f", "é", "😀", "\xff", "\xc3", "表", "/", "<"}
-	for i := 0; i < 20000; i++ {
-		var b []byte
-		for n := rng.IntN(40); n > 0; n-- {
-			if rng.IntN(3) == 0 {
-				b = append(b, "plainASCIItext12"[:rng.IntN(16)]...)
-			}
-			b = append(b, alphabet[rng.IntN(len(alphabet))]...)
-		}
-		got := appendJSONString(nil, b)
-		want := jsonx.AppendBytesString(nil, b)
-		if string(got) != string(want) {
-			t.Fatalf("appendJSONString(%q) = %s, want %s", b, got, want)
-		}
 	}
 }

@@ -1,0 +1,71 @@
+package jsonx
+
+// Field is one member of a JSON object, as located by IndexObject. Its
+// slices point into the scanned input.
+type Field struct {
+	// Key is the raw content of the member's name, between the quotes;
+	// escape sequences are not decoded (see KeyEscaped).
+	Key []byte
+	// Value is the member's raw JSON value.
+	Value []byte
+	// KeyEscaped is set when Key holds escape sequences (decode it with
+	// Unescape).
+	KeyEscaped bool
+	// ValueEscaped is set when Value is a string whose content holds
+	// escape sequences.
+	ValueEscaped bool
+}
+
+// IndexObject validates the JSON object that starts at b[i] (which must be
+// '{') exactly as SkipValue does, and appends its members to fields in the
+// order written. It returns the extended fields and the index just past
+// the object. Members of nested containers are not indexed. On error,
+// fields holds the members met before it.
+//
+// It lets a caller that both validates and converts an object (such as a
+// record's data) look at each byte once: the values are delimited during
+// validation and the caller reads them without scanning for their ends.
+func IndexObject(b []byte, i int, fields []Field) ([]Field, int, error) {
+	if i >= len(b) || b[i] != '{' {
+		return fields, i, syntaxErr(i, "expected object")
+	}
+	i = SkipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return fields, i + 1, nil
+	}
+	for {
+		key, keyEsc, j, err := ScanString(b, i)
+		if err != nil {
+			return fields, j, err
+		}
+		j = SkipSpace(b, j)
+		if j >= len(b) || b[j] != ':' {
+			return fields, j, syntaxErr(j, "expected ':' after object key")
+		}
+		vs := SkipSpace(b, j+1)
+		var ve int
+		valEsc := false
+		if vs < len(b) && b[vs] == '"' {
+			_, valEsc, ve, err = ScanString(b, vs)
+		} else {
+			// The value is nested in this object: one level of depth.
+			ve, err = skipValue(b, vs, 1)
+		}
+		if err != nil {
+			return fields, ve, err
+		}
+		fields = append(fields, Field{Key: key, Value: b[vs:ve], KeyEscaped: keyEsc, ValueEscaped: valEsc})
+		i = SkipSpace(b, ve)
+		if i >= len(b) {
+			return fields, i, syntaxErr(i, "unexpected end of input")
+		}
+		switch b[i] {
+		case ',':
+			i = SkipSpace(b, i+1)
+		case '}':
+			return fields, i + 1, nil
+		default:
+			return fields, i, syntaxErr(i, "expected ',' or end of container")
+		}
+	}
+}
