@@ -41,8 +41,16 @@ func BenchmarkWriteRecordEncodingJSON(b *testing.B) {
 }
 
 // BenchmarkReaderRecord measures the destination's read path: line split,
-// envelope parse, record routing fields, data kept raw.
+// envelope parse, record routing fields, data kept raw ("learned": with
+// the envelope learned from the first line; "full": every line parsed in
+// full; "indexed": learned, and data's fields located).
 func BenchmarkReaderRecord(b *testing.B) {
+	b.Run("learned", func(b *testing.B) { benchmarkReaderRecord(b, false, false) })
+	b.Run("full", func(b *testing.B) { benchmarkReaderRecord(b, true, false) })
+	b.Run("indexed", func(b *testing.B) { benchmarkReaderRecord(b, false, true) })
+}
+
+func benchmarkReaderRecord(b *testing.B, full, index bool) {
 	var line bytes.Buffer
 	w := protocol.NewWriter(&line)
 	_ = w.WriteRecord(protocol.NewRecordPrefix("radar", "store"), 1719000000123, storeRow, nil)
@@ -57,6 +65,10 @@ func BenchmarkReaderRecord(b *testing.B) {
 		if i%n == 0 {
 			b.StopTimer()
 			r = protocol.NewReader(bytes.NewReader(input))
+			if full {
+				protocol.FullParse(r)
+			}
+			r.IndexRecordData(index)
 			b.StartTimer()
 		}
 		e, err := r.Next()

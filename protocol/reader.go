@@ -63,6 +63,11 @@ type RecordView struct {
 	EmittedAt int64
 	// Meta is the raw JSON of record.meta, or nil.
 	Meta []byte
+	// Fields holds the members of Data, in input order, located while
+	// Data was validated, when the Reader indexes record data
+	// (IndexRecordData); nil otherwise. A caller converting records can
+	// read the values from it instead of scanning Data again.
+	Fields []jsonx.Field
 }
 
 // Decode fully decodes the envelope with encoding/json. Use it for the rare
@@ -86,6 +91,21 @@ type Reader struct {
 	stream  []byte
 	ns      []byte
 	payload [9][]byte
+
+	index  bool          // fill RecordView.Fields
+	fields []jsonx.Field // RecordView.Fields' storage
+	shape  recordShape   // where the last slow-parsed record's parts are
+	tmpl   recordTemplate
+	noFast bool // tests: always take the slow path
+}
+
+// IndexRecordData sets whether Next fills RecordView.Fields with the
+// members of every record's data object.
+func (r *Reader) IndexRecordData(on bool) {
+	r.index = on
+	if on && r.fields == nil {
+		r.fields = make([]jsonx.Field, 0, 32) // never nil, also for {}
+	}
 }
 
 // NewReader returns a Reader over r.
@@ -108,8 +128,15 @@ func (r *Reader) Next() (*Envelope, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
+		if !r.noFast && r.tmpl.valid && r.parseLike(line) {
+			return &r.env, nil
+		}
 		if err := r.parse(line); err != nil {
+			r.tmpl.valid = false
 			return nil, &LineError{Line: r.line, Stream: string(r.env.Record.Stream), Err: err}
+		}
+		if r.env.Type == TypeRecord {
+			r.learn(line)
 		}
 		return &r.env, nil
 	}
@@ -156,6 +183,7 @@ func (r *Reader) parse(line []byte) error {
 		r.payload[i] = nil
 	}
 	recordParsed := false
+	r.shape.records = 0
 	var typ []byte
 	// One pass over the top-level object; the record payload is parsed in
 	// place rather than skipped and re-read.
@@ -197,7 +225,12 @@ func (r *Reader) parse(line []byte) error {
 					return err
 				}
 				r.payload[0], ve, recordParsed = line[vs:e], e, true
+				r.shape.records++
+				r.shape.rs, r.shape.re = vs, e
 			default:
+				if string(key) == "record" {
+					r.shape.records++
+				}
 				e, err := jsonx.SkipValue(line, vs)
 				if err != nil {
 					return fmt.Errorf("malformed JSON: %w", err)
@@ -259,6 +292,8 @@ func (r *Reader) parse(line []byte) error {
 func (r *Reader) parseRecord(line []byte, i int) (int, error) {
 	rv := &r.env.Record
 	*rv = RecordView{EmittedAt: -1 << 63}
+	sh := &r.shape
+	sh.data, sh.emitted, sh.meta = 0, 0, 0
 	i = jsonx.SkipSpace(line, i+1)
 	if i < len(line) && line[i] == '}' {
 		return i + 1, nil
@@ -276,7 +311,12 @@ func (r *Reader) parseRecord(line []byte, i int) (int, error) {
 			return 0, fmt.Errorf("malformed JSON: %w", &jsonx.SyntaxError{Offset: j, Msg: "expected ':' after object key"})
 		}
 		vs := jsonx.SkipSpace(line, j+1)
-		ve, err := jsonx.SkipValue(line, vs)
+		var ve int
+		if r.index && string(key) == "data" && vs < len(line) && line[vs] == '{' {
+			r.fields, ve, err = jsonx.IndexObject(line, vs, r.fields[:0])
+		} else {
+			ve, err = jsonx.SkipValue(line, vs)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("malformed JSON: %w", err)
 		}
@@ -298,16 +338,26 @@ func (r *Reader) parseRecord(line []byte, i int) (int, error) {
 			}
 		case "data":
 			rv.Data = v
+			rv.Fields = nil
+			if r.index && v[0] == '{' {
+				rv.Fields = r.fields
+			}
+			sh.data++
+			sh.ds, sh.de = vs, ve
 		case "emitted_at":
 			n, err := parseEmittedAt(v)
 			if err != nil {
 				return 0, fmt.Errorf("record.emitted_at: %w", err)
 			}
 			rv.EmittedAt = n
+			sh.emitted++
+			sh.es, sh.ee = vs, ve
 		case "meta":
 			if string(v) != "null" {
 				rv.Meta = v
 			}
+			sh.meta++
+			sh.ms, sh.me = vs, ve
 		}
 		i = jsonx.SkipSpace(line, ve)
 		if i < len(line) && line[i] == ',' {

@@ -16,8 +16,8 @@ type Field struct {
 	ValueEscaped bool
 }
 
-// IndexObject validates the JSON object that starts at b[i] (which must be
-// '{') exactly as SkipValue does, and appends its members to fields in the
+// IndexObject validates the JSON object that starts at or after b[i]
+// (leading whitespace is skipped) exactly as SkipValue does, and appends its members to fields in the
 // order written. It returns the extended fields and the index just past
 // the object. Members of nested containers are not indexed. On error,
 // fields holds the members met before it.
@@ -26,6 +26,7 @@ type Field struct {
 // record's data) look at each byte once: the values are delimited during
 // validation and the caller reads them without scanning for their ends.
 func IndexObject(b []byte, i int, fields []Field) ([]Field, int, error) {
+	i = SkipSpace(b, i)
 	if i >= len(b) || b[i] != '{' {
 		return fields, i, syntaxErr(i, "expected object")
 	}
