@@ -48,7 +48,10 @@ type row struct {
 	str    []byte
 	str2   []byte
 	bin    []byte
-	bad    func(path string)
+	// plain is set while the value being appended is a string known to
+	// hold no escape sequences.
+	plain bool
+	bad   func(path string)
 	// invalid reports a text value whose invalid UTF-8 was replaced.
 	invalid func(path string)
 }
@@ -129,6 +132,28 @@ func (r *Record) reportBad(path string) {
 // Append appends one record: data is the raw JSON object of record.data,
 // emittedAt the record's emitted_at (ms), meta the raw record.meta or nil.
 func (r *Record) Append(data []byte, emittedAt int64, meta []byte) {
+	r.appendMeta(emittedAt, meta)
+	r.fs.appendObject(data, &r.row)
+	r.rows++
+	r.bytes += int64(len(data)) + 64
+}
+
+// AppendRecord appends a record read by the protocol reader. When the
+// reader located data's fields (RecordView.Fields) they are converted
+// without scanning data again.
+func (r *Record) AppendRecord(rv *protocol.RecordView) {
+	if rv.Fields == nil {
+		r.Append(rv.Data, rv.EmittedAt, rv.Meta)
+		return
+	}
+	r.appendMeta(rv.EmittedAt, rv.Meta)
+	r.fs.appendFields(rv.Fields, &r.row)
+	r.rows++
+	r.bytes += int64(len(rv.Data)) + 64
+}
+
+// appendMeta appends the columns that do not come from data.
+func (r *Record) appendMeta(emittedAt int64, meta []byte) {
 	r.appendID()
 	r.ts.Append(arrow.Timestamp(emittedAt))
 	if r.stream.Layout == arrowschema.Current {
@@ -140,9 +165,6 @@ func (r *Record) Append(data []byte, emittedAt int64, meta []byte) {
 			r.appendSourceChanges(meta)
 		}
 	}
-	r.fs.appendObject(data, &r.row)
-	r.rows++
-	r.bytes += int64(len(data)) + 64
 }
 
 const hexDigits = "0123456789abcdef"

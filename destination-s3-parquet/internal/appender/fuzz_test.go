@@ -55,7 +55,9 @@ const fuzzSchema = `{"type":"object","properties":{
 // Arrow in both layouts and writes it as Parquet. It must never panic,
 // always append exactly one row, write only valid UTF-8 into string
 // columns, report every nulled value (a change in the current layout, a
-// callback in the 0.3.x one), and produce a file pqarrow reads back.
+// callback in the 0.3.x one), and produce a file pqarrow reads back. The
+// record is appended twice, from its raw data (Append) and from the fields
+// the protocol reader locates (AppendRecord): both rows must be equal.
 func FuzzAppend(f *testing.F) {
 	for _, s := range []string{
 		`{}`,
@@ -100,7 +102,18 @@ func FuzzAppend(f *testing.F) {
 			OnInvalidUTF8: func(string) { invalid++ },
 		})
 		rec.Append(data, 1700000000000, meta)
-		rec.Append(data, 1700000000001, meta)
+		nulled1, invalid1 := nulled, invalid
+		fields, _, err := jsonx.IndexObject(data, 0, nil)
+		if err != nil {
+			t.Fatalf("IndexObject: %v", err)
+		}
+		if fields == nil {
+			fields = []jsonx.Field{}
+		}
+		rec.AppendRecord(&protocol.RecordView{Data: data, Fields: fields, EmittedAt: 1700000000000, Meta: meta})
+		if nulled != 2*nulled1 || invalid != 2*invalid1 {
+			t.Fatalf("reports: %d nulled and %d invalid from Append, then %d and %d from AppendRecord", nulled1, invalid1, nulled-nulled1, invalid-invalid1)
+		}
 		batch := rec.NewRecordBatch()
 		if batch.NumRows() != 2 {
 			t.Fatalf("%d rows, want 2", batch.NumRows())
@@ -111,6 +124,9 @@ func FuzzAppend(f *testing.F) {
 			}
 			if err := checkUTF8(col); err != "" {
 				t.Fatalf("column %s: %s", batch.Schema().Field(i).Name, err)
+			}
+			if i > 0 && !array.SliceApproxEqual(col, 0, 1, col, 1, 2, array.WithNaNsEqual(true), array.WithAbsTolerance(0)) {
+				t.Fatalf("column %s: Append gave %v, AppendRecord %v", batch.Schema().Field(i).Name, array.NewSlice(col, 0, 1), array.NewSlice(col, 1, 2))
 			}
 		}
 		if useLegacy && nulled > 0 && schema.Layout != arrowschema.Legacy {

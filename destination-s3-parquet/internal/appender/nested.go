@@ -50,14 +50,7 @@ func (fs *fieldSet) lookup(key []byte) int {
 // do not re-validate, and the expected next key is matched by comparing
 // bytes, so each byte of a record is looked at about once.
 func (fs *fieldSet) appendObject(obj []byte, row *row) {
-	fs.gen++
-	if fs.gen == 0 { // wrapped: clear the stamps
-		for i := range fs.seen {
-			fs.seen[i] = 0
-		}
-		fs.gen = 1
-	}
-	fs.next = 0
+	fs.begin()
 	extraOpen := false
 	b := obj
 	i := jsonx.SkipSpace(b, 1)
@@ -92,36 +85,80 @@ func (fs *fieldSet) appendObject(obj []byte, row *row) {
 		if i < len(b) && b[i] == ',' {
 			i = jsonx.SkipSpace(b, i+1)
 		}
-		if idx < 0 || fs.seen[idx] == fs.gen {
-			if idx < 0 && fs.extra != nil && string(v) != "null" {
-				if !extraOpen {
-					fs.extra.Append(true)
-					extraOpen = true
-				}
-				kb := fs.extra.KeyBuilder().(*array.StringBuilder)
-				kb.BinaryBuilder.Append(validText(key, row, fs.extraPath))
-				ib := fs.extra.ItemBuilder().(*array.StringBuilder)
-				if sc, ok := stringContent(v, row); ok {
-					ib.BinaryBuilder.Append(validText(sc, row, fs.extraPath))
-				} else {
-					ib.BinaryBuilder.Append(validText(v, row, fs.extraPath))
-				}
-			}
-			continue
-		}
-		fs.seen[idx] = fs.gen
-		fs.next = idx + 1
-		c := &fs.cols[idx]
-		if len(v) == 4 && string(v) == "null" {
-			c.app.appendNull()
-			continue
-		}
-		if !c.app.try(v, row) {
-			c.app.appendNull()
-			row.bad(c.path)
-		}
+		fs.appendField(idx, key, v, row, &extraOpen)
 	}
-	for i := range fs.cols {
+	fs.end(extraOpen)
+}
+
+// appendFields appends the fields of an object located by the protocol
+// reader (jsonx.IndexObject), which validated it: nothing is scanned again.
+func (fs *fieldSet) appendFields(fields []jsonx.Field, row *row) {
+	fs.begin()
+	extraOpen := false
+	for k := range fields {
+		f := &fields[k]
+		key := f.Key
+		if f.KeyEscaped {
+			fs.keyBuf, _ = jsonx.Unescape(fs.keyBuf[:0], key)
+			key = fs.keyBuf
+		}
+		// A string value's escapes are known: its content is not searched
+		// for them again.
+		row.plain = f.Value[0] == '"' && !f.ValueEscaped
+		fs.appendField(fs.lookup(key), key, f.Value, row, &extraOpen)
+		row.plain = false
+	}
+	fs.end(extraOpen)
+}
+
+// begin starts an object: no field seen yet.
+func (fs *fieldSet) begin() {
+	fs.gen++
+	if fs.gen == 0 { // wrapped: clear the stamps
+		for i := range fs.seen {
+			fs.seen[i] = 0
+		}
+		fs.gen = 1
+	}
+	fs.next = 0
+}
+
+// appendField appends the value v of the field key, the column idx (-1 when
+// the field is not declared).
+func (fs *fieldSet) appendField(idx int, key, v []byte, row *row, extraOpen *bool) {
+	if idx < 0 || fs.seen[idx] == fs.gen {
+		if idx < 0 && fs.extra != nil && string(v) != "null" {
+			if !*extraOpen {
+				fs.extra.Append(true)
+				*extraOpen = true
+			}
+			kb := fs.extra.KeyBuilder().(*array.StringBuilder)
+			kb.BinaryBuilder.Append(validText(key, row, fs.extraPath))
+			ib := fs.extra.ItemBuilder().(*array.StringBuilder)
+			if sc, ok := stringContent(v, row); ok {
+				ib.BinaryBuilder.Append(validText(sc, row, fs.extraPath))
+			} else {
+				ib.BinaryBuilder.Append(validText(v, row, fs.extraPath))
+			}
+		}
+		return
+	}
+	fs.seen[idx] = fs.gen
+	fs.next = idx + 1
+	c := &fs.cols[idx]
+	if len(v) == 4 && string(v) == "null" {
+		c.app.appendNull()
+		return
+	}
+	if !c.app.try(v, row) {
+		c.app.appendNull()
+		row.bad(c.path)
+	}
+}
+
+// end appends nulls for the declared fields the object did not have.
+func (fs *fieldSet) end(extraOpen bool) {
+	for i := range fs.seen {
 		if fs.seen[i] != fs.gen {
 			fs.cols[i].app.appendNull()
 		}

@@ -31,7 +31,7 @@ func stringContent(v []byte, row *row) ([]byte, bool) {
 		return nil, false
 	}
 	content := v[1 : len(v)-1]
-	if bytes.IndexByte(content, '\\') >= 0 {
+	if !row.plain && bytes.IndexByte(content, '\\') >= 0 {
 		row.str, _ = jsonx.Unescape(row.str[:0], content)
 		return row.str, true
 	}

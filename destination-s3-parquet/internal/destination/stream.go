@@ -113,7 +113,7 @@ func (s *stream) append(rv *protocol.RecordView, seq int64) error {
 		if s.staged.rows > 0 {
 			s.staged.replay(&s.w.blocks, &s.w.scratch, s.rec.Append)
 		}
-		s.rec.Append(rv.Data, rv.EmittedAt, rv.Meta)
+		s.rec.AppendRecord(rv)
 	}
 	s.file.rows++
 	s.sinceState++

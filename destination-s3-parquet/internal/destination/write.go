@@ -170,7 +170,11 @@ func (w *syncWriter) run(ctx context.Context, stdin io.Reader) error {
 	tickCtx, stopTicker := context.WithCancel(ctx)
 	go func() {
 		w.mu.Lock()
-		err := w.readAll(protocol.NewReader(&lockedReader{w: w, r: stdin}))
+		in := protocol.NewReader(&lockedReader{w: w, r: stdin})
+		// The reader locates each record's fields while validating it,
+		// so the appenders do not scan the data again.
+		in.IndexRecordData(true)
+		err := w.readAll(in)
 		writeHeapProfile()
 		if err == nil {
 			err = w.finish()
