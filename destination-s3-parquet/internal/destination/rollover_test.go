@@ -3,8 +3,12 @@ package destination
 import (
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -190,5 +194,140 @@ func TestUploadFailureWhileInputIsQuiet(t *testing.T) {
 	}
 	if te == nil || len(p.states()) != 0 {
 		t.Errorf("trace %+v, states %v", te, p.states())
+	}
+}
+
+// TestRolloverKeepsOrder: row groups are encoded while the next ones are
+// read, so a file is found full only after later rows were read; those
+// rows start the next file. With 2 MiB files of 1 MiB row groups, every
+// file holds one contiguous range of ids, the files in part-number order
+// cover every id exactly once, and every state is echoed with the records
+// before it.
+func TestRolloverKeepsOrder(t *testing.T) {
+	srv := s3test.Start(t)
+	cfg := srv.Config(map[string]any{
+		"file_size_mb": 2, "buffer_memory_mb": 16, "write_success_markers": false,
+		"format": map[string]any{"format_type": "Parquet", "compression_codec": "UNCOMPRESSED", "block_size_mb": 1},
+	})
+	const n, every = 12000, 500
+	var in strings.Builder
+	for i := 0; i < n; i += every {
+		in.WriteString(blobRecords("blobs", i, every))
+		in.WriteString(streamState("", "blobs", i/every, fmt.Sprint(i)))
+	}
+	r := write(t, cfg, catalog(catalogStream{name: "blobs", schema: blobSchema}), in.String())
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stdout)
+	}
+	if states := stateLines(r); len(states) != n/every {
+		t.Errorf("%d states echoed, want %d", len(states), n/every)
+	} else {
+		for i, s := range states {
+			if !strings.Contains(s, fmt.Sprintf(`"id":%d`, i)) || !strings.Contains(s, fmt.Sprintf(`"recordCount":%d.0`, every)) {
+				t.Errorf("state %d: %s", i, s)
+			}
+		}
+	}
+	keys := parquetKeys(t, srv, "")
+	if len(keys) < 3 {
+		t.Fatalf("keys = %v, want several files", keys)
+	}
+	part := regexp.MustCompile(`(\d+)\.parquet$`)
+	sort.Slice(keys, func(i, j int) bool {
+		a, _ := strconv.Atoi(part.FindStringSubmatch(keys[i])[1])
+		b, _ := strconv.Atoi(part.FindStringSubmatch(keys[j])[1])
+		return a < b
+	})
+	db := s3test.DuckDB(t)
+	next := 0
+	for _, k := range keys {
+		got := s3test.Query(t, db, "SELECT min(id), max(id), count(*) FROM "+readSource(t, srv, []string{k}))[0]
+		lo, _ := strconv.Atoi(got[0])
+		hi, _ := strconv.Atoi(got[1])
+		cnt, _ := strconv.Atoi(got[2])
+		if lo != next || cnt != hi-lo+1 {
+			t.Errorf("%s holds ids %d..%d (%d rows); want a range starting at %d", k, lo, hi, cnt, next)
+		}
+		next = hi + 1
+		if size := len(srv.Get(t, k)); size > 4<<20 {
+			t.Errorf("%s is %d bytes, target 2 MiB", k, size)
+		}
+	}
+	if next != n {
+		t.Errorf("the files end at id %d, want %d", next-1, n-1)
+	}
+}
+
+// TestAcksFollowCompletedFiles: while files are completed one after another
+// (2 MiB files of 1 MiB row groups, each object's PutObject held back for
+// 200 ms), every state is echoed only when the objects already in the
+// bucket hold all the records before it. The keys are listed as soon as
+// each state appears on stdout; the ids of each object are read at the end.
+func TestAcksFollowCompletedFiles(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if op := s3test.Op(r); op == "PutObject" || op == "CompleteMultipartUpload" {
+			time.Sleep(200 * time.Millisecond)
+		}
+		return false
+	})
+	cfg := srv.Config(map[string]any{
+		"file_size_mb": 2, "buffer_memory_mb": 16, "write_success_markers": false,
+		"format": map[string]any{"format_type": "Parquet", "compression_codec": "UNCOMPRESSED", "block_size_mb": 1},
+	})
+	const n, every = 12000, 500
+	p := startWrite(t, cfg, catalog(catalogStream{name: "blobs", schema: blobSchema}))
+	go func() {
+		for i := 0; i < n; i += every {
+			if _, err := io.WriteString(p.in, blobRecords("blobs", i, every)+streamState("", "blobs", i/every, fmt.Sprint(i))); err != nil {
+				return
+			}
+		}
+		p.in.Close()
+	}()
+	var seen [][]string // keys listed when each state appeared
+	for code := -1; code < 0; {
+		select {
+		case code = <-p.done:
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, p.out.Bytes())
+			}
+		case <-time.After(2 * time.Millisecond):
+		}
+		for k := len(seen); k < len(p.states()); k++ {
+			seen = append(seen, parquetKeys(t, srv, ""))
+		}
+	}
+	if len(seen) != n/every {
+		t.Fatalf("%d states echoed, want %d", len(seen), n/every)
+	}
+	db := s3test.DuckDB(t)
+	ranges := map[string][2]int{}
+	for _, k := range parquetKeys(t, srv, "") {
+		got := s3test.Query(t, db, "SELECT min(id), max(id) FROM "+readSource(t, srv, []string{k}))[0]
+		lo, _ := strconv.Atoi(got[0])
+		hi, _ := strconv.Atoi(got[1])
+		ranges[k] = [2]int{lo, hi}
+	}
+	early := 0
+	for i, keys := range seen {
+		covered := 0 // ids below covered are in the listed objects
+		for changed := true; changed; {
+			changed = false
+			for _, k := range keys {
+				if r := ranges[k]; r[0] <= covered && r[1] >= covered {
+					covered, changed = r[1]+1, true
+				}
+			}
+		}
+		if want := (i + 1) * every; covered < want {
+			t.Errorf("state %d (records below %d) echoed while the bucket held only ids below %d", i, want, covered)
+		}
+		if i < len(seen)-1 && len(keys) < len(ranges) {
+			early++
+		}
+	}
+	if early == 0 {
+		t.Errorf("every state was echoed at the end of the input; the test does not exercise acknowledgements between files")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/appender"
@@ -28,7 +29,9 @@ type stream struct {
 
 	file       *file
 	staged     staging
-	noDict     []string // columns written without dictionary
+	noDict     []string     // columns written without dictionary
+	firstSeq   int64        // the first record not yet handed to the encoder
+	inflight   atomic.Int64 // Arrow memory of the row group being encoded
 	sinceState int64
 	lastSeq    int64
 	seenSeq    int64
@@ -42,13 +45,16 @@ type stream struct {
 	badUTF8        map[string]int64
 }
 
-// file is one object being written.
+// file is one object being written. The read loop owns firstSeq and rows;
+// the encoder owns pw; full is set by the encoder and read by the loop.
 type file struct {
 	stream   *stream
 	upload   *s3sink.Upload
+	opts     parquetfile.Options
 	pw       *parquetfile.Writer
 	firstSeq int64
-	rows     int64
+	rows     int64 // records handed to the encoder
+	full     atomic.Bool
 }
 
 func newStream(w *syncWriter, cs *protocol.ConfiguredStream, schema *arrowschema.Stream, syncID int64) *stream {
@@ -101,6 +107,14 @@ func sortedKeys(m map[string]int64) []string {
 
 // append adds one record; seq is its position in the input.
 func (s *stream) append(rv *protocol.RecordView, seq int64) error {
+	if s.file != nil && s.file.full.Load() {
+		if err := s.rollover(); err != nil {
+			return err
+		}
+	}
+	if s.staged.rows == 0 && s.rec.Rows() == 0 {
+		s.firstSeq = seq
+	}
 	if s.file == nil {
 		if err := s.openFile(seq); err != nil {
 			return err
@@ -115,12 +129,11 @@ func (s *stream) append(rv *protocol.RecordView, seq int64) error {
 		}
 		s.rec.AppendRecord(rv)
 	}
-	s.file.rows++
 	s.sinceState++
 	s.lastSeq = seq
 	s.endedWithState = false
-	if s.staged.stagedRaw()+s.mem.Bytes() >= s.w.rowGroupMax {
-		return s.flushRowGroup()
+	if s.staged.stagedRaw()+s.builderBytes() >= s.w.rowGroupMax {
+		return s.writeRowGroup()
 	}
 	if seq&255 == 0 {
 		return s.w.checkMemory()
@@ -137,7 +150,9 @@ func (s *stream) openFile(seq int64) error {
 	key := alloc.Next()
 	meta := map[string]string{s3sink.GenerationMetadataKey: strconv.FormatInt(s.generation, 10)}
 	up := w.client.NewUpload(w.ctx, key, meta, w.onUploadDone)
-	f := &file{stream: s, upload: up, firstSeq: seq}
+	f := &file{stream: s, upload: up, firstSeq: seq, opts: w.pqOpts}
+	f.opts.Mem = w.pool
+	f.opts.RootName = arrowschema.SanitizeName(s.desc.Name)
 	w.files[f] = struct{}{}
 	w.openFiles++
 	s.file = f
@@ -159,75 +174,78 @@ func (w *syncWriter) allocatorFor(path string) (*objectkey.Allocator, error) {
 	return a, nil
 }
 
-// flushRowGroup writes the converted rows as one row group and completes
-// the file once it reaches the target size.
-func (s *stream) flushRowGroup() error {
-	if err := s.writeRowGroup(); err != nil {
-		return err
-	}
-	if s.file.upload.Written() >= s.w.cfg.FileSize() {
-		return s.closeFile("target size")
-	}
-	return nil
-}
-
-// writeRowGroup encodes the rows held in Arrow as one Parquet row group
-// into the file's upload; the Arrow memory is released.
+// writeRowGroup hands the rows held in Arrow to the encoder as one Parquet
+// row group of the file. It waits until the encoder has written the row
+// group before; if that one filled the file, the file is completed and
+// these rows start the next one.
 func (s *stream) writeRowGroup() error {
 	if s.staged.rows == 0 && s.rec.Rows() == 0 {
 		return nil
 	}
-	s.staged.replay(&s.w.blocks, &s.w.scratch, s.rec.Append)
-	rec := s.rec.NewRecordBatch()
-	defer rec.Release()
-	if s.file.pw == nil {
-		// The Parquet writer starts with the first row group, whose values
-		// decide which columns get a dictionary.
-		opts := s.w.pqOpts
-		opts.Mem = s.w.pool
-		opts.RootName = arrowschema.SanitizeName(s.desc.Name)
-		if opts.Dictionary {
-			if s.noDict == nil {
-				// Decided on the stream's first row group, kept for its
-				// later files.
-				s.noDict = append(parquetfile.HighCardinalityColumns(rec), "")
-			}
-			opts.NoDictionary = s.noDict
-		}
-		pw, err := parquetfile.New(s.schema.Schema, s.file.upload, opts)
-		if err != nil {
-			return protocol.SystemError(err, "cannot start a Parquet file")
-		}
-		s.file.pw = pw
+	w := s.w
+	s.staged.replay(&w.blocks, &w.scratch, s.rec.Append)
+	if err := w.enc.acquire(w.ctx); err != nil {
+		return err
 	}
-	if err := s.file.pw.Write(rec); err != nil {
-		return s.uploadError(err)
+	if s.file.full.Load() {
+		if err := s.rollover(); err != nil {
+			w.enc.release()
+			return err
+		}
+	}
+	rec := s.rec.NewRecordBatch()
+	// The slot was free, so no row group of this stream is in flight: all
+	// of its Arrow memory is rec's.
+	bytes := s.mem.Bytes()
+	s.inflight.Add(bytes)
+	f := s.file
+	if f.opts.Dictionary && f.pw == nil {
+		if s.noDict == nil {
+			// Decided on the stream's first row group, whose values tell
+			// which columns get a dictionary, and kept for its later files.
+			s.noDict = append(parquetfile.HighCardinalityColumns(rec), "")
+		}
+		f.opts.NoDictionary = s.noDict
+	}
+	f.rows += rec.NumRows()
+	return w.enc.send(w.ctx, encodeJob{f: f, rec: rec, bytes: bytes})
+}
+
+// rollover completes the file the encoder found full; rows not yet handed
+// over go to a new file.
+func (s *stream) rollover() error {
+	f := s.file
+	if err := s.w.enc.send(s.w.ctx, encodeJob{f: f, finish: true, reason: "target size"}); err != nil {
+		return err
+	}
+	s.file = nil
+	s.w.openFiles--
+	if s.staged.rows > 0 || s.rec.Rows() > 0 {
+		return s.openFile(s.firstSeq)
 	}
 	return nil
 }
 
-// uploadError reports a failed write into the file's upload.
-func (s *stream) uploadError(err error) error {
-	return s3Failure(s.w.cfg, err, "cannot write "+s.file.upload.Key())
+// uploadError reports a failed write into a file's upload.
+func (s *stream) uploadError(f *file, err error) error {
+	return protocol.WithStream(s3Failure(s.w.cfg, err, "cannot write "+f.upload.Key()), s.desc)
 }
 
-// closeFile writes the last row group and the footer and lets the upload
-// complete in the background.
+// closeFile hands the last rows to the encoder and has it complete the
+// file; the upload completes in the background.
 func (s *stream) closeFile(reason string) error {
-	f := s.file
-	if f == nil {
+	if s.file == nil {
 		return nil
 	}
 	if err := s.writeRowGroup(); err != nil {
 		return err
 	}
-	if err := f.pw.Close(); err != nil {
-		return s.uploadError(err)
+	f := s.file // a new one if the last row group moved on
+	if err := s.w.enc.send(s.w.ctx, encodeJob{f: f, finish: true, reason: reason}); err != nil {
+		return err
 	}
 	s.file = nil
 	s.w.openFiles--
-	s.w.log.Debug(fmt.Sprintf("stream %s: completing %s (%d records, %d bytes, %s)", s.desc, f.upload.Key(), f.rows, f.upload.Written(), reason))
-	f.upload.Finish()
 	return nil
 }
 
@@ -245,17 +263,23 @@ func (s *stream) abort() {
 // per stream in the budget and converts each stream's rows in one go.
 const stageAbove = 3
 
-// arrowBytes is the memory of the rows not yet encoded: staged, or
-// converted to Arrow.
-func (s *stream) arrowBytes() int64 { return s.staged.memBytes + s.mem.Bytes() }
+// builderBytes is the Arrow memory of the rows not yet handed to the
+// encoder. It may read a little low while the encoder releases a row group.
+func (s *stream) builderBytes() int64 { return max(0, s.mem.Bytes()-s.inflight.Load()) }
 
-// memBytes is the memory the stream holds: its rows in Arrow and the
-// encoded file data not yet sent.
+// arrowBytes is the memory of the rows not yet handed to the encoder:
+// staged, or converted to Arrow.
+func (s *stream) arrowBytes() int64 { return s.staged.memBytes + s.builderBytes() }
+
+// memBytes is the memory the stream holds: its rows staged or in Arrow
+// (also the row group being encoded) and the encoded file data not yet
+// sent.
 func (s *stream) memBytes() int64 {
-	if s.file == nil {
-		return s.arrowBytes()
+	used := s.staged.memBytes + s.mem.Bytes()
+	if s.file != nil {
+		used += s.file.upload.Buffered()
 	}
-	return s.arrowBytes() + s.file.upload.Buffered()
+	return used
 }
 
 // overwriteWanted reports whether older data of the stream is to be removed.

@@ -55,6 +55,7 @@ type syncWriter struct {
 	fatal    error
 	statuses bool // the input carried STREAM_STATUS traces
 
+	enc         *encoder
 	pool        *poolAllocator
 	blocks      blockPool
 	scratch     []byte
@@ -97,7 +98,10 @@ func newSyncWriter(ctx context.Context, cfg *config.Config, cat *protocol.Config
 		budget: cfg.BufferMemory(),
 	}
 	w.pool = newPoolAllocator(w.budget / 8)
-	w.rowGroupMax = min(cfg.RowGroupSize(), w.budget/2)
+	// A row group is built while the one before is encoded: together they
+	// take at most half the budget, which leaves the other half for file
+	// data not yet sent (up to a part per file).
+	w.rowGroupMax = min(cfg.RowGroupSize(), w.budget/4)
 	w.pqOpts = parquetfile.Options{
 		Codec: codec, PageSize: int64(cfg.Format.PageSizeKB) << 10, DictPageSize: int64(cfg.Format.DictionaryPageSizeKB) << 10,
 		Dictionary: *cfg.Format.DictionaryEncoding,
@@ -165,6 +169,7 @@ func (l *lockedReader) Read(p []byte) (int, error) {
 
 // run reads the input to its end and finishes the sync.
 func (w *syncWriter) run(ctx context.Context, stdin io.Reader) error {
+	w.enc = newEncoder(w.cfg, w.log)
 	loopDone := make(chan error, 1)
 	tickDone := make(chan struct{})
 	tickCtx, stopTicker := context.WithCancel(ctx)
@@ -207,13 +212,30 @@ func (w *syncWriter) run(ctx context.Context, stdin io.Reader) error {
 	case <-w.failed:
 		// An upload failed while the input was quiet: stop now rather
 		// than at the next message.
-		w.mu.Lock()
-		w.stopped = true
-		err := w.fatal
-		w.failAll()
-		w.mu.Unlock()
-		return err
+		return w.stopFailed()
+	case <-w.enc.failed:
+		// Encoding or writing a row group failed.
+		return w.stopFailed()
 	}
+}
+
+// stopFailed stops the sync after a failure met outside the read loop.
+func (w *syncWriter) stopFailed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+	err := w.failure()
+	w.failAll()
+	return err
+}
+
+// failure returns the first failure met by the ticker, an upload or the
+// encoder, or nil.
+func (w *syncWriter) failure() error {
+	if w.fatal != nil {
+		return w.fatal
+	}
+	return w.enc.failure()
 }
 
 // readAll processes messages until EOF.
@@ -236,8 +258,8 @@ func (w *syncWriter) readAll(in *protocol.Reader) error {
 			}
 			return protocol.SystemError(err, "cannot read the input")
 		}
-		if w.fatal != nil {
-			return w.fatal
+		if err := w.failure(); err != nil {
+			return err
 		}
 		switch env.Type {
 		case protocol.TypeRecord:
@@ -268,6 +290,9 @@ func (w *syncWriter) record(env *protocol.Envelope) error {
 	w.seq++
 	w.sinceAll++
 	if err := s.append(rv, w.seq); err != nil {
+		if err == w.enc.failure() {
+			return err // it names the stream it met
+		}
 		return protocol.WithStream(err, s.desc)
 	}
 	return nil
@@ -361,8 +386,8 @@ func (w *syncWriter) lowSeq() int64 {
 // completed objects.
 func (w *syncWriter) ackReady() error {
 	w.drainCompletions()
-	if w.fatal != nil {
-		return w.fatal
+	if err := w.failure(); err != nil {
+		return err
 	}
 	if len(w.pending) == 0 {
 		return nil
@@ -482,9 +507,10 @@ func (w *syncWriter) onTick(now time.Time) error {
 }
 
 // checkMemory enforces the buffer budget: while the streams hold more than
-// it, the stream holding the most encodes its Arrow rows into a row group
-// (when they are most of its memory; encoded data is several times
-// smaller) or completes its file (when unsent file data is).
+// it, the stream holding the most waits for its row group being encoded
+// (encoded data is several times smaller), or hands its Arrow rows to the
+// encoder (when they are most of its memory), or completes its file (when
+// unsent file data is).
 func (w *syncWriter) checkMemory() error {
 	for i := 0; i < len(w.streams)*2 && w.memUsed() > w.budget; i++ {
 		var big *stream
@@ -499,6 +525,13 @@ func (w *syncWriter) checkMemory() error {
 		}
 		if big == nil {
 			return nil
+		}
+		if big.inflight.Load() > 0 {
+			if err := w.enc.acquire(w.ctx); err != nil {
+				return err
+			}
+			w.enc.release()
+			continue
 		}
 		if big.arrowBytes() > bigBytes/2 {
 			w.budgetCuts++
@@ -545,10 +578,12 @@ func (w *syncWriter) finish() error {
 			return w.ctx.Err()
 		}
 		w.drainCompletions()
-		if w.fatal != nil {
-			return w.fatal
+		if err := w.failure(); err != nil {
+			return err
 		}
 	}
+	// Every file completed, so the encoder has done all its work.
+	w.enc.stop(false)
 	if err := w.ackReady(); err != nil {
 		return err
 	}
@@ -578,6 +613,13 @@ func (w *syncWriter) failAll() {
 	if !w.stopped {
 		_ = w.ackReady()
 	}
+	// Stop the encoder first: cancelled uploads make what it is writing
+	// fail fast, and the row groups and completions still queued are
+	// dropped. The uploads can be aborted once nothing writes into them.
+	for f := range w.files {
+		f.upload.Cancel()
+	}
+	w.enc.stop(true)
 	for _, s := range w.streams {
 		s.abort()
 	}

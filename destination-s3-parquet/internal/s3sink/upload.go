@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -18,6 +19,7 @@ var ErrAborted = errors.New("s3sink: upload aborted")
 // Upload streams one object. Write is called by a single goroutine (the
 // Parquet writer); the multipart upload is created when the first full part
 // is ready, so a file smaller than a part is sent with one PutObject.
+// Written, Buffered, Key and Cancel may be called from any goroutine.
 // The object becomes visible only when Finish succeeds; on any failure the
 // multipart upload is aborted, so no partial object or orphan upload stays.
 //
@@ -32,7 +34,8 @@ type Upload struct {
 	onDone   func(*Upload)
 
 	buf      chunks
-	written  int64
+	written  atomic.Int64
+	buffered atomic.Int64 // buf.size, for other goroutines
 	uploadID string
 	nextPart int32
 	wg       sync.WaitGroup
@@ -56,10 +59,10 @@ func (c *Client) NewUpload(ctx context.Context, key string, metadata map[string]
 func (u *Upload) Key() string { return u.key }
 
 // Written returns the bytes written so far.
-func (u *Upload) Written() int64 { return u.written }
+func (u *Upload) Written() int64 { return u.written.Load() }
 
 // Buffered returns the bytes held in memory that are not yet sent.
-func (u *Upload) Buffered() int64 { return int64(u.buf.size) }
+func (u *Upload) Buffered() int64 { return u.buffered.Load() }
 
 // Write buffers p and sends every full part.
 func (u *Upload) Write(p []byte) (int, error) {
@@ -72,13 +75,16 @@ func (u *Upload) Write(p []byte) (int, error) {
 		k := min(room, len(p))
 		u.buf.write(u.c.pool, p[:k])
 		p = p[k:]
-		u.written += int64(k)
+		u.written.Add(int64(k))
 		if u.buf.size == u.c.partSize {
-			if err := u.sendPart(u.buf.split(u.buf.size)); err != nil {
+			part := u.buf.split(u.buf.size)
+			u.buffered.Store(0)
+			if err := u.sendPart(part); err != nil {
 				return n - len(p), err
 			}
 		}
 	}
+	u.buffered.Store(int64(u.buf.size))
 	return n, nil
 }
 
@@ -148,6 +154,7 @@ func (u *Upload) Finish() {
 	u.finished = true
 	u.mu.Unlock()
 	rest := u.buf.split(u.buf.size)
+	u.buffered.Store(0)
 	if u.firstErr() == nil && u.uploadID != "" && rest.size > 0 {
 		_ = u.sendPart(rest) // an error is recorded and reported by Done
 		rest = chunks{}
@@ -241,9 +248,17 @@ func (u *Upload) Err() error {
 	return u.result
 }
 
+// Cancel makes the upload fail: the writer's next Write returns an error,
+// and what waits for S3 or an upload slot stops. Unlike Abort it may be
+// called while another goroutine writes; call Abort once it has stopped.
+func (u *Upload) Cancel() {
+	u.fail(ErrAborted)
+	u.cancel()
+}
+
 // Abort stops the upload and removes what it sent. It waits for the parts
 // in flight and, if Finish was called, for the completion attempt. An
-// object that had already completed stays.
+// object that had already completed stays. The writer must have stopped.
 func (u *Upload) Abort() {
 	u.fail(ErrAborted)
 	u.cancel()
@@ -257,5 +272,6 @@ func (u *Upload) Abort() {
 	u.wg.Wait()
 	u.c.pool.put(u.buf.list)
 	u.buf = chunks{}
+	u.buffered.Store(0)
 	u.abortMultipart()
 }
