@@ -74,6 +74,7 @@ func (d *Destination) Write(ctx context.Context, env *airbytecli.Env, raw json.R
 			}
 		}
 	}
+	growPipe(env.Stdin)
 	return w.run(ctx, env.Stdin)
 }
 

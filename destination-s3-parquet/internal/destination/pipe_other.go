@@ -1,0 +1,8 @@
+//go:build !linux
+
+package destination
+
+import "io"
+
+// growPipe does nothing outside Linux.
+func growPipe(io.Reader) {}
