@@ -46,9 +46,23 @@ func IndexObject(b []byte, i int, fields []Field) ([]Field, int, error) {
 		vs := SkipSpace(b, j+1)
 		var ve int
 		valEsc := false
-		if vs < len(b) && b[vs] == '"' {
+		var c byte
+		if vs < len(b) {
+			c = b[vs]
+		}
+		// Scalars directly, as skipValue would scan them.
+		switch {
+		case c == '"':
 			_, valEsc, ve, err = ScanString(b, vs)
-		} else {
+		case c == '-' || (c >= '0' && c <= '9'):
+			ve, err = ScanNumber(b, vs)
+		case c == 'n':
+			ve, err = scanLiteral(b, vs, "null")
+		case c == 't':
+			ve, err = scanLiteral(b, vs, "true")
+		case c == 'f':
+			ve, err = scanLiteral(b, vs, "false")
+		default:
 			// The value is nested in this object: one level of depth.
 			ve, err = skipValue(b, vs, 1)
 		}
