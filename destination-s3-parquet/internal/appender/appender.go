@@ -14,6 +14,7 @@ import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -60,6 +61,7 @@ type row struct {
 type Record struct {
 	stream *arrowschema.Stream
 	opts   Options
+	mem    memory.Allocator
 	rb     *array.RecordBuilder
 	fs     fieldSet
 	row    row
@@ -84,7 +86,7 @@ type Record struct {
 
 // New returns a Record for a resolved stream schema. Call Release when done.
 func New(mem memory.Allocator, s *arrowschema.Stream, opts Options) *Record {
-	r := &Record{stream: s, opts: opts, rb: array.NewRecordBuilder(mem, s.Schema)}
+	r := &Record{stream: s, opts: opts, mem: mem, rb: array.NewRecordBuilder(mem, s.Schema)}
 	var seed [32]byte
 	_, _ = crand.Read(seed[:])
 	r.rng = rand.NewChaCha8(seed)
@@ -152,14 +154,13 @@ func (r *Record) AppendRecord(rv *protocol.RecordView) {
 	r.bytes += int64(len(rv.Data)) + 64
 }
 
-// appendMeta appends the columns that do not come from data.
+// appendMeta appends the columns that do not come from data, except those
+// that are the same for every record or do not depend on it (the raw id,
+// the generation and sync ids), which NewRecordBatch fills in one go.
 func (r *Record) appendMeta(emittedAt int64, meta []byte) {
-	r.appendID()
 	r.ts.Append(arrow.Timestamp(emittedAt))
 	if r.stream.Layout == arrowschema.Current {
-		r.gen.Append(r.opts.GenerationID)
 		r.meta.Append(true)
-		r.syncID.Append(r.opts.SyncID)
 		r.changes.Append(true)
 		if len(meta) > 0 {
 			r.appendSourceChanges(meta)
@@ -167,26 +168,74 @@ func (r *Record) appendMeta(emittedAt int64, meta []byte) {
 	}
 }
 
-const hexDigits = "0123456789abcdef"
+// pendingRowBytes is the Arrow memory per row of the columns NewRecordBatch
+// fills: the raw id (36 bytes and an offset), generation and sync ids.
+const pendingRowBytes = 36 + 4 + 8 + 8
 
-// appendID appends a random (version 4) UUID.
-func (r *Record) appendID() {
-	var u [16]byte
-	binary.LittleEndian.PutUint64(u[:8], r.rng.Uint64())
-	binary.LittleEndian.PutUint64(u[8:], r.rng.Uint64())
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	var s [36]byte
-	j := 0
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			s[j] = '-'
-			j++
+// uuidLen is the length of a UUID's text.
+const uuidLen = 36
+
+// putUUID writes the text of a random (version 4) UUID made of hi and lo
+// (its first and last 8 bytes, big-endian) into s[:36].
+func putUUID(s []byte, hi, lo uint64) {
+	_ = s[uuidLen-1]
+	hi = hi&^(0xf<<12) | 0x4<<12 // version 4: the high nibble of byte 6
+	lo = lo&^(0x3<<62) | 0x2<<62 // variant 10: the top bits of byte 8
+	a, b := hex8(uint32(hi>>32)), hex8(uint32(hi))
+	c, d := hex8(uint32(lo>>32)), hex8(uint32(lo))
+	binary.BigEndian.PutUint64(s[0:], a)
+	s[8] = '-'
+	binary.BigEndian.PutUint32(s[9:], uint32(b>>32))
+	s[13] = '-'
+	binary.BigEndian.PutUint32(s[14:], uint32(b))
+	s[18] = '-'
+	binary.BigEndian.PutUint32(s[19:], uint32(c>>32))
+	s[23] = '-'
+	binary.BigEndian.PutUint32(s[24:], uint32(c))
+	binary.BigEndian.PutUint64(s[28:], d)
+}
+
+// hex8 returns the 8 lowercase hex digits of v, the first in the highest
+// byte.
+func hex8(v uint32) uint64 {
+	x := uint64(v)
+	// One nibble per byte, most significant first.
+	x = (x | x<<16) & 0x0000ffff0000ffff
+	x = (x | x<<8) & 0x00ff00ff00ff00ff
+	x = (x | x<<4) & 0x0f0f0f0f0f0f0f0f
+	// '0'+n below 10, 'a'+n-10 from 10: add 39 more where n+6 carries.
+	above9 := (x + 0x0606060606060606) >> 4 & 0x0101010101010101
+	return x + 0x3030303030303030 + above9*('a'-'0'-10)
+}
+
+// newIDs returns n random UUIDs as a string array, built in one go.
+func (r *Record) newIDs(n int) arrow.Array {
+	if n > math.MaxInt32/uuidLen {
+		// Beyond 32-bit string offsets: let the builder report it.
+		var u [uuidLen]byte
+		for range n {
+			putUUID(u[:], r.rng.Uint64(), r.rng.Uint64())
+			r.id.BinaryBuilder.Append(u[:])
 		}
-		s[j], s[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
-		j += 2
+		return r.id.NewArray()
 	}
-	r.id.BinaryBuilder.Append(s[:])
+	offsets := memory.NewResizableBuffer(r.mem)
+	offsets.Resize(arrow.Int32Traits.BytesRequired(n + 1))
+	data := memory.NewResizableBuffer(r.mem)
+	data.Resize(n * uuidLen)
+	off := arrow.Int32Traits.CastFromBytes(offsets.Bytes())
+	for i := range off {
+		off[i] = int32(i * uuidLen)
+	}
+	text := data.Bytes()
+	for i := 0; i < n; i++ {
+		putUUID(text[i*uuidLen:], r.rng.Uint64(), r.rng.Uint64())
+	}
+	d := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{nil, offsets, data}, nil, 0, 0)
+	offsets.Release()
+	data.Release()
+	defer d.Release()
+	return array.NewStringData(d)
 }
 
 // appendSourceChanges copies record.meta.changes into _airbyte_meta.changes.
@@ -247,6 +296,10 @@ func (r *Record) appendSourceChange(obj []byte) {
 // Rows returns the number of records appended since the last NewRecordBatch.
 func (r *Record) Rows() int { return r.rows }
 
+// PendingBytes is the Arrow memory NewRecordBatch will add for the rows
+// appended since the last one (columns filled in one go).
+func (r *Record) PendingBytes() int64 { return int64(r.rows) * pendingRowBytes }
+
 // Bytes estimates the memory held by the rows appended since the last
 // NewRecordBatch (the size of their JSON data).
 func (r *Record) Bytes() int64 { return r.bytes }
@@ -254,8 +307,28 @@ func (r *Record) Bytes() int64 { return r.bytes }
 // NewRecordBatch returns the appended rows as a record batch and resets the
 // builders. The caller releases the batch.
 func (r *Record) NewRecordBatch() arrow.RecordBatch {
+	n := r.rows
 	r.rows, r.bytes = 0, 0
-	return r.rb.NewRecordBatch()
+	if r.stream.Layout == arrowschema.Current {
+		r.gen.Reserve(n)
+		r.syncID.Reserve(n)
+		for range n {
+			r.gen.UnsafeAppend(r.opts.GenerationID)
+			r.syncID.UnsafeAppend(r.opts.SyncID)
+		}
+	}
+	fields := r.stream.Schema.NumFields()
+	cols := make([]arrow.Array, fields)
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	cols[0] = r.newIDs(n)
+	for i := 1; i < fields; i++ {
+		cols[i] = r.rb.Field(i).NewArray()
+	}
+	return array.NewRecordBatch(r.stream.Schema, cols, int64(n))
 }
 
 // Schema returns the Arrow schema of the batches.

@@ -264,8 +264,11 @@ func (s *stream) abort() {
 const stageAbove = 3
 
 // builderBytes is the Arrow memory of the rows not yet handed to the
-// encoder. It may read a little low while the encoder releases a row group.
-func (s *stream) builderBytes() int64 { return max(0, s.mem.Bytes()-s.inflight.Load()) }
+// encoder (with the columns filled when they are). It may read a little low
+// while the encoder releases a row group.
+func (s *stream) builderBytes() int64 {
+	return max(0, s.mem.Bytes()-s.inflight.Load()) + s.rec.PendingBytes()
+}
 
 // arrowBytes is the memory of the rows not yet handed to the encoder:
 // staged, or converted to Arrow.
