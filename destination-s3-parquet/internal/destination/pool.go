@@ -25,6 +25,31 @@ const (
 
 func newPoolAllocator(maxIdle int64) *poolAllocator { return &poolAllocator{maxIdle: maxIdle} }
 
+// goAlloc is where the pool's buffers come from.
+var goAlloc = memory.NewGoAllocator()
+
+var (
+	processOnce sync.Once
+	process     *poolAllocator
+)
+
+// processPool returns the process's pool, keeping up to maxIdle bytes for
+// reuse. The first call also makes it arrow-go's default allocator: the
+// Parquet encoders take their page and value buffers from a sync.Pool of
+// buffers that grow through the default allocator, so those growth steps
+// are recycled here too instead of being left to the garbage collector
+// (about a third of what a row group's encoding allocated).
+func processPool(maxIdle int64) *poolAllocator {
+	processOnce.Do(func() {
+		process = newPoolAllocator(maxIdle)
+		memory.DefaultAllocator = process
+	})
+	process.mu.Lock()
+	process.maxIdle = maxIdle
+	process.mu.Unlock()
+	return process
+}
+
 func classOf(size int) int {
 	if size <= 1<<minClass {
 		return minClass
@@ -35,7 +60,7 @@ func classOf(size int) int {
 func (p *poolAllocator) Allocate(size int) []byte {
 	c := classOf(size)
 	if c > maxClass {
-		return memory.DefaultAllocator.Allocate(size)
+		return goAlloc.Allocate(size)
 	}
 	p.mu.Lock()
 	if n := len(p.free[c]); n > 0 {
@@ -48,7 +73,7 @@ func (p *poolAllocator) Allocate(size int) []byte {
 		return b
 	}
 	p.mu.Unlock()
-	return memory.DefaultAllocator.Allocate(1 << c)[:size]
+	return goAlloc.Allocate(1 << c)[:size]
 }
 
 func (p *poolAllocator) Reallocate(size int, b []byte) []byte {

@@ -97,7 +97,9 @@ func newSyncWriter(ctx context.Context, cfg *config.Config, cat *protocol.Config
 		files: map[*file]struct{}{}, wake: make(chan struct{}, 1), failed: make(chan struct{}),
 		budget: cfg.BufferMemory(),
 	}
-	w.pool = newPoolAllocator(w.budget / 8)
+	// Buffers freed by one row group are reused by the next ones (Arrow
+	// builders, Parquet encoders): up to half the budget is kept.
+	w.pool = processPool(w.budget / 2)
 	// A row group is built while the one before is encoded: together they
 	// take at most half the budget, which leaves the other half for file
 	// data not yet sent (up to a part per file).
