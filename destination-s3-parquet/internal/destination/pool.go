@@ -57,7 +57,11 @@ func classOf(size int) int {
 	return bits.Len(uint(size - 1))
 }
 
-func (p *poolAllocator) Allocate(size int) []byte {
+func (p *poolAllocator) Allocate(size int) []byte { return p.allocate(size, 0) }
+
+// allocate returns a buffer of size bytes that is zero from keep on (the
+// caller overwrites the first keep bytes).
+func (p *poolAllocator) allocate(size, keep int) []byte {
 	c := classOf(size)
 	if c > maxClass {
 		return goAlloc.Allocate(size)
@@ -69,7 +73,7 @@ func (p *poolAllocator) Allocate(size int) []byte {
 		p.idle -= int64(cap(b))
 		p.mu.Unlock()
 		b = b[:size]
-		clear(b)
+		clear(b[min(keep, size):])
 		return b
 	}
 	p.mu.Unlock()
@@ -85,7 +89,7 @@ func (p *poolAllocator) Reallocate(size int, b []byte) []byte {
 		}
 		return b
 	}
-	nb := p.Allocate(size)
+	nb := p.allocate(size, len(b))
 	copy(nb, b)
 	p.Free(b)
 	return nb
