@@ -71,7 +71,8 @@ type syncWriter struct {
 
 	doneMu    sync.Mutex
 	completed []*s3sink.Upload
-	wake      chan struct{}
+	wake      chan struct{} // an upload completed (for the ticker)
+	allDone   chan struct{} // an upload completed (for finish)
 }
 
 type pendingState struct {
@@ -94,7 +95,7 @@ func newSyncWriter(ctx context.Context, cfg *config.Config, cat *protocol.Config
 	w := &syncWriter{
 		ctx: ctx, cfg: cfg, client: client, out: env.Out, log: env.Log, version: version,
 		byName: map[string][]*stream{}, allocs: map[string]*objectkey.Allocator{},
-		files: map[*file]struct{}{}, wake: make(chan struct{}, 1), failed: make(chan struct{}),
+		files: map[*file]struct{}{}, wake: make(chan struct{}, 1), allDone: make(chan struct{}, 1), failed: make(chan struct{}),
 		budget: cfg.BufferMemory(),
 	}
 	// Buffers freed by one row group are reused by the next ones (Arrow
@@ -421,9 +422,13 @@ func (w *syncWriter) onUploadDone(u *s3sink.Upload) {
 	w.doneMu.Lock()
 	w.completed = append(w.completed, u)
 	w.doneMu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
+	// Two signals: the ticker and finish each wait for their own, so
+	// that neither takes the other's and leaves it to its timer.
+	for _, c := range []chan struct{}{w.wake, w.allDone} {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -571,7 +576,8 @@ func (w *syncWriter) finish() error {
 	for len(w.files) > 0 {
 		w.mu.Unlock()
 		select {
-		case <-w.wake:
+		case <-w.allDone:
+		case <-w.enc.failed:
 		case <-w.ctx.Done():
 		case <-time.After(100 * time.Millisecond):
 		}
