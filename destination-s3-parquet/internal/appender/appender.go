@@ -62,12 +62,16 @@ type Record struct {
 	stream *arrowschema.Stream
 	opts   Options
 	mem    memory.Allocator
-	rb     *array.RecordBuilder
-	fs     fieldSet
-	row    row
-	rng    *rand.ChaCha8
-	rows   int
-	bytes  int64
+	// The last batch's rows and the text bytes of each top-level string
+	// column, to size the builders for the next one (Reserve).
+	lastRows int
+	lastText []int
+	rb       *array.RecordBuilder
+	fs       fieldSet
+	row      row
+	rng      *rand.ChaCha8
+	rows     int
+	bytes    int64
 
 	id      *array.StringBuilder
 	ts      *array.TimestampBuilder
@@ -328,7 +332,37 @@ func (r *Record) NewRecordBatch() arrow.RecordBatch {
 	for i := 1; i < fields; i++ {
 		cols[i] = r.rb.Field(i).NewArray()
 	}
+	if n > 0 {
+		r.lastRows = n
+		r.lastText = r.lastText[:0]
+		for _, c := range cols {
+			t := 0
+			if s, ok := c.(*array.String); ok {
+				t = len(s.ValueBytes())
+			}
+			r.lastText = append(r.lastText, t)
+		}
+	}
 	return array.NewRecordBatch(r.stream.Schema, cols, int64(n))
+}
+
+// Reserve sizes the builders for n more rows: the columns of one value per
+// row exactly (arrow's own Reserve rounds up to a power of two), the text
+// of string columns as the last batch's scaled to n rows. Rows appended
+// within the reservation do not grow (copy) buffers. The raw id column is
+// sized by NewRecordBatch.
+func (r *Record) Reserve(n int) {
+	for i := 1; i < r.stream.Schema.NumFields(); i++ {
+		b := r.rb.Field(i)
+		if b.Cap() < b.Len()+n {
+			b.Resize(b.Len() + n)
+		}
+		if i < len(r.lastText) && r.lastText[i] > 0 {
+			if sb, ok := b.(*array.StringBuilder); ok {
+				sb.ReserveData(int(int64(r.lastText[i]) * int64(n) / int64(r.lastRows)))
+			}
+		}
+	}
 }
 
 // Schema returns the Arrow schema of the batches.

@@ -64,3 +64,48 @@ func TestRawIDs(t *testing.T) {
 		mem.AssertSize(t, 0)
 	}
 }
+
+// TestReserve: sizing the builders ahead (for more rows than come, fewer,
+// or in the middle of a batch) changes nothing in the batches.
+func TestReserve(t *testing.T) {
+	rows := []string{
+		`{}`,
+		`{"s":"x","b":true,"i":5,"u":"18446744073709551615","n":1.5e300,"f":"NaN","d":"12.34","w":"-1e-30","big":"123456789012345678901234567890"}`,
+		`{"ts":"2024-01-02T03:04:05.123456+05:30","tn":"2024-01-02 03:04:05","dt":"2024-02-29","tm":"23:59:59.999999","bin":"aGVsbG8="}`,
+		`{"o":{"city":"Asunción","zip":"1209","deep":{"x":[1,2.5,"3",null]},"extra":[1]},"oo":{"k":[1,{"z":null}]},"a":[1,"2",3.0,null],"ad":["2024-01-01","nope"],"ao":[{"k":"v","x":1},null,3]}`,
+		`{"any":[1,"a",{"b":[]}],"un":7,"one":{"q":true},"none":{"x":1},"j":"{\"a\":1}","s":"a longer text value than the others"}`,
+	}
+	for _, layout := range []arrowschema.Layout{arrowschema.Current, arrowschema.Legacy} {
+		schema, err := arrowschema.Resolve([]byte(fuzzSchema), layout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		plain := appender.New(mem, schema, appender.Options{SyncID: 3})
+		sized := appender.New(mem, schema, appender.Options{SyncID: 3})
+		for round, reserve := range []int{0, 1000, 3, 2} {
+			if reserve > 0 {
+				sized.Reserve(reserve)
+			}
+			for i := 0; i < 12; i++ {
+				data := []byte(rows[(i+round)%len(rows)])
+				plain.Append(data, int64(i), nil)
+				sized.Append(data, int64(i), nil)
+				if i == 6 {
+					sized.Reserve(4) // in the middle of a batch
+				}
+			}
+			a, b := plain.NewRecordBatch(), sized.NewRecordBatch()
+			for c := 1; c < int(a.NumCols()); c++ {
+				if !array.ApproxEqual(a.Column(c), b.Column(c), array.WithNaNsEqual(true), array.WithAbsTolerance(0)) {
+					t.Errorf("layout %v, round %d, column %s: %v with Reserve, %v without", layout, round, a.Schema().Field(c).Name, b.Column(c), a.Column(c))
+				}
+			}
+			a.Release()
+			b.Release()
+		}
+		plain.Release()
+		sized.Release()
+		mem.AssertSize(t, 0)
+	}
+}

@@ -31,6 +31,8 @@ type stream struct {
 	staged     staging
 	noDict     []string     // columns written without dictionary
 	firstSeq   int64        // the first record not yet handed to the encoder
+	plan       int          // rows of a row group, once one was full (see replan)
+	handed     [2]int64     // rows and Arrow bytes of the last row group handed over
 	inflight   atomic.Int64 // Arrow memory of the row group being encoded
 	sinceState int64
 	lastSeq    int64
@@ -125,15 +127,25 @@ func (s *stream) append(rv *protocol.RecordView, seq int64) error {
 		s.staged.add(&s.w.blocks, rv.Data, rv.EmittedAt, rv.Meta, true)
 	} else {
 		if s.staged.rows > 0 {
+			s.rec.Reserve(s.staged.rows)
 			s.staged.replay(&s.w.blocks, &s.w.scratch, s.rec.Append)
+		}
+		if s.rec.Rows() == 0 && s.plan > 0 {
+			// A row group starts: size the builders for it once
+			// instead of growing (and copying) them as rows come.
+			s.rec.Reserve(s.plan)
 		}
 		s.rec.AppendRecord(rv)
 	}
 	s.sinceState++
 	s.lastSeq = seq
 	s.endedWithState = false
-	if s.staged.stagedRaw()+s.builderBytes() >= s.w.rowGroupMax {
-		return s.writeRowGroup()
+	if s.rowGroupFull() {
+		if err := s.writeRowGroup(); err != nil {
+			return err
+		}
+		s.replan()
+		return nil
 	}
 	if seq&255 == 0 {
 		return s.w.checkMemory()
@@ -174,6 +186,28 @@ func (w *syncWriter) allocatorFor(path string) (*objectkey.Allocator, error) {
 	return a, nil
 }
 
+// rowGroupFull reports whether the rows not yet handed over make a row
+// group: the planned rows, or (before a plan, or when rows turn out larger
+// than planned) the memory of a row group.
+func (s *stream) rowGroupFull() bool {
+	bytes := s.staged.stagedRaw() + s.builderBytes()
+	if s.plan > 0 && s.staged.rows == 0 {
+		return s.rec.Rows() >= s.plan || bytes >= s.w.rowGroupMax*5/4
+	}
+	return bytes >= s.w.rowGroupMax
+}
+
+// replan sets the rows of the next row groups from the Arrow memory per
+// row of the one just handed over, to fill nine tenths of a row group's
+// memory; the builders are then sized once per row group.
+func (s *stream) replan() {
+	rows, bytes := s.handed[0], s.handed[1]
+	if rows <= 0 || bytes <= 0 {
+		return
+	}
+	s.plan = int(max(64, min(1<<24, rows*(s.w.rowGroupMax*9/10)/bytes)))
+}
+
 // writeRowGroup hands the rows held in Arrow to the encoder as one Parquet
 // row group of the file. It waits until the encoder has written the row
 // group before; if that one filled the file, the file is completed and
@@ -183,7 +217,10 @@ func (s *stream) writeRowGroup() error {
 		return nil
 	}
 	w := s.w
-	s.staged.replay(&w.blocks, &w.scratch, s.rec.Append)
+	if s.staged.rows > 0 {
+		s.rec.Reserve(s.staged.rows)
+		s.staged.replay(&w.blocks, &w.scratch, s.rec.Append)
+	}
 	if err := w.enc.acquire(w.ctx); err != nil {
 		return err
 	}
@@ -208,6 +245,7 @@ func (s *stream) writeRowGroup() error {
 		f.opts.NoDictionary = s.noDict
 	}
 	f.rows += rec.NumRows()
+	s.handed = [2]int64{rec.NumRows(), bytes}
 	return w.enc.send(w.ctx, encodeJob{f: f, rec: rec, bytes: bytes})
 }
 
