@@ -348,10 +348,16 @@ func (r *Record) NewRecordBatch() arrow.RecordBatch {
 
 // Reserve sizes the builders for n more rows: the columns of one value per
 // row exactly (arrow's own Reserve rounds up to a power of two), the text
-// of string columns as the last batch's scaled to n rows. Rows appended
-// within the reservation do not grow (copy) buffers. The raw id column is
-// sized by NewRecordBatch.
-func (r *Record) Reserve(n int) {
+// of string columns as the last batch's scaled to n rows, at most maxText
+// bytes in all (a batch with a huge value says little about the next).
+// Rows appended within the reservation do not grow (copy) buffers. The raw
+// id column is sized by NewRecordBatch.
+func (r *Record) Reserve(n int, maxText int64) {
+	var text int64
+	for _, t := range r.lastText {
+		text += int64(t)
+	}
+	text = text * int64(n) / int64(max(r.lastRows, 1))
 	for i := 1; i < r.stream.Schema.NumFields(); i++ {
 		b := r.rb.Field(i)
 		if b.Cap() < b.Len()+n {
@@ -359,7 +365,11 @@ func (r *Record) Reserve(n int) {
 		}
 		if i < len(r.lastText) && r.lastText[i] > 0 {
 			if sb, ok := b.(*array.StringBuilder); ok {
-				sb.ReserveData(int(int64(r.lastText[i]) * int64(n) / int64(r.lastRows)))
+				want := int64(r.lastText[i]) * int64(n) / int64(r.lastRows)
+				if text > maxText {
+					want = want * maxText / text
+				}
+				sb.ReserveData(int(want))
 			}
 		}
 	}

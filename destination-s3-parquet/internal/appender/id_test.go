@@ -2,6 +2,7 @@ package appender_test
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -85,14 +86,14 @@ func TestReserve(t *testing.T) {
 		sized := appender.New(mem, schema, appender.Options{SyncID: 3})
 		for round, reserve := range []int{0, 1000, 3, 2} {
 			if reserve > 0 {
-				sized.Reserve(reserve)
+				sized.Reserve(reserve, 1<<20)
 			}
 			for i := 0; i < 12; i++ {
 				data := []byte(rows[(i+round)%len(rows)])
 				plain.Append(data, int64(i), nil)
 				sized.Append(data, int64(i), nil)
 				if i == 6 {
-					sized.Reserve(4) // in the middle of a batch
+					sized.Reserve(4, 1<<20) // in the middle of a batch
 				}
 			}
 			a, b := plain.NewRecordBatch(), sized.NewRecordBatch()
@@ -107,5 +108,24 @@ func TestReserve(t *testing.T) {
 		plain.Release()
 		sized.Release()
 		mem.AssertSize(t, 0)
+	}
+}
+
+// TestReserveAfterHugeValue: a batch with a huge text value does not make
+// the next reservation huge: text is reserved up to the cap given.
+func TestReserveAfterHugeValue(t *testing.T) {
+	schema, err := arrowschema.Resolve([]byte(`{"type":"object","properties":{"id":{"type":"integer"},"s":{"type":"string"}}}`), arrowschema.Current)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	rec := appender.New(mem, schema, appender.Options{})
+	defer rec.Release()
+	rec.Append([]byte(`{"id":1,"s":"`+strings.Repeat("x", 10<<20)+`"}`), 1, nil)
+	rec.NewRecordBatch().Release()
+	before := mem.CurrentAlloc()
+	rec.Reserve(64, 1<<20)
+	if grew := mem.CurrentAlloc() - before; grew > 1<<20+64<<10 {
+		t.Errorf("Reserve(64) after a 10 MiB value allocated %d bytes, want at most about 1 MiB", grew)
 	}
 }

@@ -127,13 +127,13 @@ func (s *stream) append(rv *protocol.RecordView, seq int64) error {
 		s.staged.add(&s.w.blocks, rv.Data, rv.EmittedAt, rv.Meta, true)
 	} else {
 		if s.staged.rows > 0 {
-			s.rec.Reserve(s.staged.rows)
+			s.rec.Reserve(s.staged.rows, s.w.rowGroupMax)
 			s.staged.replay(&s.w.blocks, &s.w.scratch, s.rec.Append)
 		}
 		if s.rec.Rows() == 0 && s.plan > 0 {
 			// A row group starts: size the builders for it once
 			// instead of growing (and copying) them as rows come.
-			s.rec.Reserve(s.plan)
+			s.rec.Reserve(s.plan, s.w.rowGroupMax)
 		}
 		s.rec.AppendRecord(rv)
 	}
@@ -205,7 +205,7 @@ func (s *stream) replan() {
 	if rows <= 0 || bytes <= 0 {
 		return
 	}
-	s.plan = int(max(64, min(1<<24, rows*(s.w.rowGroupMax*9/10)/bytes)))
+	s.plan = int(max(1, min(1<<24, rows*(s.w.rowGroupMax*9/10)/bytes)))
 }
 
 // writeRowGroup hands the rows held in Arrow to the encoder as one Parquet
@@ -218,7 +218,7 @@ func (s *stream) writeRowGroup() error {
 	}
 	w := s.w
 	if s.staged.rows > 0 {
-		s.rec.Reserve(s.staged.rows)
+		s.rec.Reserve(s.staged.rows, w.rowGroupMax)
 		s.staged.replay(&w.blocks, &w.scratch, s.rec.Append)
 	}
 	if err := w.enc.acquire(w.ctx); err != nil {
