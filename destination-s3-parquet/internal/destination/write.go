@@ -178,11 +178,7 @@ func (w *syncWriter) run(ctx context.Context, stdin io.Reader) error {
 	tickCtx, stopTicker := context.WithCancel(ctx)
 	go func() {
 		w.mu.Lock()
-		in := protocol.NewReader(&lockedReader{w: w, r: stdin})
-		// The reader locates each record's fields while validating it,
-		// so the appenders do not scan the data again.
-		in.IndexRecordData(true)
-		err := w.readAll(in)
+		err := w.readAll(protocol.NewReader(&lockedReader{w: w, r: stdin}))
 		writeHeapProfile()
 		if err == nil {
 			err = w.finish()
@@ -244,6 +240,9 @@ func (w *syncWriter) failure() error {
 // readAll processes messages until EOF.
 func (w *syncWriter) readAll(in *protocol.Reader) error {
 	for {
+		// Staged records are kept as raw data; only records converted as
+		// they come use the fields the reader locates.
+		in.IndexRecordData(w.openFiles < stageAbove)
 		env, err := in.Next()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
