@@ -108,6 +108,7 @@ type S3Proxy struct {
 	n    map[string]int
 	log  []string
 	tls  int
+	busy int // requests being served
 }
 
 // StartS3Proxy starts a proxy in front of upstream (an http:// S3
@@ -165,6 +166,14 @@ func (p *S3Proxy) TLSRequests() int {
 	return p.tls
 }
 
+// InFlight returns how many requests are being served, including the one
+// whose rule is asking.
+func (p *S3Proxy) InFlight() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.busy
+}
+
 // Injected lists the faults injected, as "op #n: fault".
 func (p *S3Proxy) Injected() []string {
 	p.mu.Lock()
@@ -175,6 +184,7 @@ func (p *S3Proxy) Injected() []string {
 func (p *S3Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	op := S3Op(r)
 	p.mu.Lock()
+	p.busy++
 	p.n[op]++
 	n := p.n[op]
 	if r.TLS != nil {
@@ -182,6 +192,11 @@ func (p *S3Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	rule := p.rule
 	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.busy--
+		p.mu.Unlock()
+	}()
 	var f S3Fault
 	if rule != nil {
 		f = rule(op, n, r)

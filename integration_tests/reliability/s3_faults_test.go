@@ -67,6 +67,13 @@ func permanentFault(t *testing.T, e *syncEnv, fault func(op string, r *http.Requ
 			smallPut.Store(true)
 		}
 		if op == "UploadPart" && n == 2 {
+			// Let the requests already under way finish first, so that
+			// the fault starts at a clear point: a server may otherwise
+			// recreate a deleted bucket's directory for a part it was
+			// still storing.
+			if !waitFor(20*time.Second, func() bool { return proxy.InFlight() == 1 }) {
+				t.Errorf("S3 requests still under way after 20 s")
+			}
 			failing.Store(true)
 		}
 		if failing.Load() {
@@ -170,7 +177,9 @@ func TestS3AccessDeniedMidSync(t *testing.T) {
 }
 
 // TestS3BucketDeletedMidSync: the bucket disappears (its directory is
-// moved away from the server) while big's multipart upload is under way.
+// moved away from the server) while big's multipart upload is under way;
+// the server answers every request but those with a body, which the proxy
+// answers as S3 does.
 // The sync ends with a config_error saying the bucket does not exist, and
 // every acknowledged state is backed by an object that was in the bucket.
 func TestS3BucketDeletedMidSync(t *testing.T) {
@@ -184,6 +193,13 @@ func TestS3BucketDeletedMidSync(t *testing.T) {
 				t.Errorf("delete the bucket: %v", err)
 			}
 		})
+		if r.ContentLength > 0 {
+			// S3 takes a request's body before it answers NoSuchBucket;
+			// versitygw answers at once and closes the connection, which
+			// reaches the client as a proxy error (502) instead. Answer
+			// what S3 answers.
+			return harness.S3NoSuchBucket
+		}
 		return harness.S3Fault{} // the server itself answers
 	})
 	expectFailed(t, res, protocol.FailureConfig, bucket, "does not exist")
