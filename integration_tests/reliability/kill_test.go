@@ -15,11 +15,22 @@ import (
 	"github.com/cognitivo/radar-connectors/protocol"
 )
 
-// killConfig makes the destination complete big's first file at 6 MB (so
-// some of big's states are acknowledged mid-stream) and send 5 MB parts
-// (so the second file is a multipart upload in flight when the process is
-// stopped).
-var killConfig = map[string]any{"file_size_mb": 6, "idle_stream_close_seconds": 0.2}
+// killConfig makes the destination complete big's first file at 11 MiB
+// (about 11,000 rows, so some of big's states are acknowledged
+// mid-stream); with 5 MiB parts (destinationConfig) the second file, from
+// about row 11,000 to 22,000, is a multipart upload in flight from about
+// row 17,500 on, whatever the row group boundaries. The stops at row 18,000
+// meet it open. Idle streams close after 0.5 s: small's file completes
+// while big's first record is held, and big's not while a stop is
+// prepared.
+var killConfig = map[string]any{"file_size_mb": 11, "idle_stream_close_seconds": 0.5}
+
+// Where the kill tests stop the sync: the destination mid-file (see
+// killConfig), the source once big's first file is acknowledged.
+const (
+	destinationStopAt = 18000
+	sourceStopAt      = 13500
+)
 
 // isRecordOf reports whether line is a RECORD of stream with the given id.
 func isRecordOf(line []byte, stream string, id int) bool {
@@ -57,6 +68,17 @@ func stopMidSync(t *testing.T, e *syncEnv, dstCfg string, at int, wantMultipart 
 		s.OnStart = func(source, destination *os.Process) { src, dst = source, destination }
 		s.OnDestinationLine = acks.observe
 		s.Pause = func(line []byte) func() {
+			if isRecordOf(line, "big", 1) {
+				// Hold big until small's file is complete and
+				// acknowledged (big's states are acknowledged only
+				// after small's), so that small's idle close does not
+				// meet big's at the stop.
+				return func() {
+					if !waitFor(30*time.Second, func() bool { return acks.countOf("small") > 0 }) {
+						t.Errorf("no state of small acknowledged before big started")
+					}
+				}
+			}
 			if signalled || !isRecordOf(line, "big", at) {
 				return nil
 			}
@@ -130,7 +152,7 @@ func TestDestinationSIGKILLMidFile(t *testing.T) {
 	e := newSyncEnv(t, 500)
 	e.cat = incremental(e.cat)
 	cfg := destinationConfig(t, targetOf(e.s3), killConfig)
-	res, _ := stopMidSync(t, e, cfg, 11500, true, "destination", syscall.SIGKILL)
+	res, _ := stopMidSync(t, e, cfg, destinationStopAt, true, "destination", syscall.SIGKILL)
 	if res.DestinationCode == 0 || res.DestinationCode == 1 {
 		t.Errorf("destination exit %d, want killed", res.DestinationCode)
 	}
@@ -154,7 +176,7 @@ func TestSourceSIGKILLMidStream(t *testing.T) {
 	e := newSyncEnv(t, 500)
 	e.cat = incremental(e.cat)
 	cfg := destinationConfig(t, targetOf(e.s3), killConfig)
-	res, _ := stopMidSync(t, e, cfg, 7000, false, "source", syscall.SIGKILL)
+	res, _ := stopMidSync(t, e, cfg, sourceStopAt, false, "source", syscall.SIGKILL)
 	if res.SourceCode == 0 || res.SourceCode == 1 {
 		t.Errorf("source exit %d, want killed", res.SourceCode)
 	}
@@ -183,7 +205,7 @@ func TestDestinationSIGTERMMidFile(t *testing.T) {
 	e := newSyncEnv(t, 500)
 	e.cat = incremental(e.cat)
 	cfg := destinationConfig(t, targetOf(e.s3), killConfig)
-	res, took := stopMidSync(t, e, cfg, 11500, true, "destination", syscall.SIGTERM)
+	res, took := stopMidSync(t, e, cfg, destinationStopAt, true, "destination", syscall.SIGTERM)
 	if res.DestinationCode != 143 {
 		t.Errorf("destination exit %d, want 143", res.DestinationCode)
 	}
@@ -209,7 +231,7 @@ func TestSourceSIGTERMMidStream(t *testing.T) {
 	e := newSyncEnv(t, 500)
 	e.cat = incremental(e.cat)
 	cfg := destinationConfig(t, targetOf(e.s3), killConfig)
-	res, took := stopMidSync(t, e, cfg, 7000, false, "source", syscall.SIGTERM)
+	res, took := stopMidSync(t, e, cfg, sourceStopAt, false, "source", syscall.SIGTERM)
 	if res.SourceCode != 143 {
 		t.Errorf("source exit %d, want 143", res.SourceCode)
 	}

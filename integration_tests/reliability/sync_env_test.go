@@ -28,7 +28,7 @@ type syncEnv struct {
 
 const (
 	smallRows = 400
-	bigRows   = 12000
+	bigRows   = 24000
 	bigPad    = 1000
 )
 
