@@ -209,7 +209,7 @@ func Targets(ss []Summary, tables []TableInfo) []Target {
 		if a != nil && b != nil && a.RowsPerSec > 0 && b.RowsPerSec > 0 {
 			r := a.RowsPerSec / b.RowsPerSec
 			t.Measured, t.Pass = true, r >= min
-			t.Got = fmt.Sprintf("%.0f %% (%s / %s rows/s)", r*100, fmtRate(a.RowsPerSec), fmtRate(b.RowsPerSec))
+			t.Got = fmt.Sprintf("%.1f %% (%s / %s rows/s)", r*100, fmtRate(a.RowsPerSec), fmtRate(b.RowsPerSec))
 		} else {
 			t.Got = "not measured"
 		}

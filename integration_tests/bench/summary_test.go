@@ -119,7 +119,7 @@ func TestReportAndChart(t *testing.T) {
 	if err := WriteMarkdown(&md, res, ReportOptions{Chart: "x.png", Notes: "## Closing\n\nnotes here", Command: "make bench"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"## Targets", "| pipe vs mysql --quick, store | ≥ 50 % | 50 % (125 k / 250 k rows/s) | pass |",
+	for _, s := range []string{"## Targets", "| pipe vs mysql --quick, store | ≥ 50 % | 50.0 % (125 k / 250 k rows/s) | pass |",
 		"![rows/s per table and stage](x.png)", "store80 (80 streams)", "destination exited with 1: boom", "## Closing", "2cpu-amd-epyc-24g"} {
 		if !strings.Contains(md.String(), s) {
 			t.Errorf("report lacks %q", s)
