@@ -38,6 +38,9 @@ func storeInput(b *testing.B, n, streams int) (string, map[string]any) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
 	path := filepath.Join(dir, fmt.Sprintf("radar-store-%d-%d.jsonl", n, streams))
 	if _, err := os.Stat(path); err != nil {
 		f, err := os.Create(path + ".tmp")
