@@ -101,56 +101,125 @@ func BenchmarkWrite(b *testing.B) {
 	for _, streams := range []int{1, 80} {
 		b.Run(fmt.Sprintf("store24/streams=%d", streams), func(b *testing.B) {
 			input, cat := storeInput(b, n, streams)
-			srv := s3test.Start(b)
-			cfgPath := filepath.Join(b.TempDir(), "config.json")
-			cfgJSON, _ := json.Marshal(srv.Config(map[string]any{"format": map[string]any{"format_type": "Parquet", "compression_codec": "SNAPPY"}}))
-			os.WriteFile(cfgPath, cfgJSON, 0o600)
-			catPath := filepath.Join(b.TempDir(), "catalog.json")
-			catJSON, _ := json.Marshal(cat)
-			os.WriteFile(catPath, catJSON, 0o600)
-			var wall, cpu time.Duration
-			var maxRSS int64
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				f, err := os.Open(input)
-				if err != nil {
-					b.Fatal(err)
-				}
-				// The child's own figures come from /usr/bin/time: the
-				// rusage Go gets from wait4 starts from this process's peak
-				// RSS (the child is spawned sharing our memory until exec).
-				cmd := exec.Command("/usr/bin/time", "-f", "%U %S %M", binary, "write", "--config", cfgPath, "--catalog", catPath)
-				cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
-				cmd.Stdin = f
-				var out, errb strings.Builder
-				cmd.Stdout, cmd.Stderr = &out, &errb
-				start := time.Now()
-				err = cmd.Run()
-				wall += time.Since(start)
-				f.Close()
-				if err != nil {
-					b.Fatalf("write: %v\n%s\n%s", err, tail(out.String()), tail(errb.String()))
-				}
-				lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
-				var user, sys float64
-				var rssKB int64
-				if _, err := fmt.Sscanf(lines[len(lines)-1], "%f %f %d", &user, &sys, &rssKB); err != nil {
-					b.Fatalf("parse /usr/bin/time output %q: %v", lines[len(lines)-1], err)
-				}
-				cpu += time.Duration((user + sys) * float64(time.Second))
-				maxRSS = max(maxRSS, rssKB*1024)
-				if got := strings.Count(out.String(), `"type":"STATE"`); got < streams {
-					b.Fatalf("%d states echoed", got)
-				}
-			}
-			b.StopTimer()
-			recs := float64(n) * float64(b.N)
-			b.ReportMetric(recs/wall.Seconds(), "records/s")
-			b.ReportMetric(float64(cpu.Nanoseconds())/recs, "cpu-ns/record")
-			b.ReportMetric(float64(maxRSS)/(1<<20), "peak-RSS-MB")
-			b.ReportMetric(0, "ns/op")
+			runWriteBench(b, input, cat, n, streams)
 		})
 	}
+}
+
+// BenchmarkWriteNarrow is BenchmarkWrite on the bench's narrow shape (an
+// integer key and 3 integers, the envelope the source writes), where the
+// envelope and the raw id column dominate.
+//
+//	go test -run '^$' -bench BenchmarkWriteNarrow -benchtime 2x .
+func BenchmarkWriteNarrow(b *testing.B) {
+	n := 2_000_000
+	if v := os.Getenv("BENCH_RECORDS"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		b.Skip("needs /usr/bin/time (Debian package time) to measure the child's CPU time and peak RSS")
+	}
+	input, cat := narrowInput(b, n)
+	runWriteBench(b, input, cat, n, 1)
+}
+
+// narrowSchema is the narrow table as the source describes it.
+const narrowSchema = `{"type":"object","properties":{"id":{"type":"integer"},"a":{"type":"integer"},"b":{"type":"integer"},"c":{"type":"integer"}}}`
+
+// narrowInput writes (once per run) n narrow records as the source writes
+// them, with a STATE every 10,000.
+func narrowInput(b *testing.B, n int) (string, map[string]any) {
+	catalog := map[string]any{"streams": []any{map[string]any{
+		"stream":    map[string]any{"name": "narrow", "namespace": "radar", "json_schema": json.RawMessage(narrowSchema), "supported_sync_modes": []string{"full_refresh"}},
+		"sync_mode": "full_refresh", "destination_sync_mode": "append",
+	}}}
+	dir := os.Getenv("BENCH_CACHE")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("radar-narrow-%d.jsonl", n))
+	if _, err := os.Stat(path); err != nil {
+		f, err := os.Create(path + ".tmp")
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		rng := rand.New(rand.NewPCG(1, 2))
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(w, `{"type":"RECORD","record":{"namespace":"radar","stream":"narrow","emitted_at":%d,"data":{"id":%d,"a":%d,"b":%d,"c":%d}}}`+"\n",
+				1764123456789+int64(i/1000), i+1, rng.Int64N(1_000_000_000_000), rng.Int32(), 1_600_000_000_000+int64(i)*37+rng.Int64N(37))
+			if (i+1)%10000 == 0 {
+				fmt.Fprintf(w, `{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"narrow","namespace":"radar"},"stream_state":{"pk":%d}},"id":%d}}`+"\n", i, i)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+		if err := os.Rename(path+".tmp", path); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if os.Getenv("BENCH_CACHE") == "" {
+		b.Cleanup(func() { os.Remove(path) })
+	}
+	return path, catalog
+}
+
+// runWriteBench runs the binary b.N times on input and reports records/s,
+// CPU ns per record and the child's peak RSS.
+func runWriteBench(b *testing.B, input string, cat map[string]any, n, streams int) {
+	srv := s3test.Start(b)
+	cfgPath := filepath.Join(b.TempDir(), "config.json")
+	cfgJSON, _ := json.Marshal(srv.Config(map[string]any{"format": map[string]any{"format_type": "Parquet", "compression_codec": "SNAPPY"}}))
+	os.WriteFile(cfgPath, cfgJSON, 0o600)
+	catPath := filepath.Join(b.TempDir(), "catalog.json")
+	catJSON, _ := json.Marshal(cat)
+	os.WriteFile(catPath, catJSON, 0o600)
+	var wall, cpu time.Duration
+	var maxRSS int64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f, err := os.Open(input)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The child's own figures come from /usr/bin/time: the
+		// rusage Go gets from wait4 starts from this process's peak
+		// RSS (the child is spawned sharing our memory until exec).
+		cmd := exec.Command("/usr/bin/time", "-f", "%U %S %M", binary, "write", "--config", cfgPath, "--catalog", catPath)
+		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+		cmd.Stdin = f
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		start := time.Now()
+		err = cmd.Run()
+		wall += time.Since(start)
+		f.Close()
+		if err != nil {
+			b.Fatalf("write: %v\n%s\n%s", err, tail(out.String()), tail(errb.String()))
+		}
+		lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+		var user, sys float64
+		var rssKB int64
+		if _, err := fmt.Sscanf(lines[len(lines)-1], "%f %f %d", &user, &sys, &rssKB); err != nil {
+			b.Fatalf("parse /usr/bin/time output %q: %v", lines[len(lines)-1], err)
+		}
+		cpu += time.Duration((user + sys) * float64(time.Second))
+		maxRSS = max(maxRSS, rssKB*1024)
+		if got := strings.Count(out.String(), `"type":"STATE"`); got < streams {
+			b.Fatalf("%d states echoed", got)
+		}
+	}
+	b.StopTimer()
+	recs := float64(n) * float64(b.N)
+	b.ReportMetric(recs/wall.Seconds(), "records/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/recs, "cpu-ns/record")
+	b.ReportMetric(float64(maxRSS)/(1<<20), "peak-RSS-MB")
+	b.ReportMetric(0, "ns/op")
 }
 
 func tail(s string) string {

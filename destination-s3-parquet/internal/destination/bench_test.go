@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -61,18 +62,26 @@ func BenchmarkWriteInProcess(b *testing.B) {
 // the write path (the reader locates each record's fields, the appenders
 // convert them); "raw" converts the raw data as staged records are.
 func BenchmarkConvert(b *testing.B) {
-	b.Run("fields", func(b *testing.B) { benchmarkConvert(b, false) })
-	b.Run("raw", func(b *testing.B) { benchmarkConvert(b, true) })
-}
-
-func benchmarkConvert(b *testing.B, noIndex bool) {
 	const n = 100_000
-	var input []byte
+	var store, narrow []byte
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < n; i++ {
-		input = s3test.AppendStoreRecord(input, rng, "store", i)
+		store = s3test.AppendStoreRecord(store, rng, "store", i)
 	}
-	stream, err := arrowschema.Resolve([]byte(s3test.StoreSchema), arrowschema.Current)
+	for i := 0; i < 4*n; i++ {
+		narrow = fmt.Appendf(narrow, `{"type":"RECORD","record":{"namespace":"radar","stream":"narrow","emitted_at":%d,"data":{"id":%d,"a":%d,"b":%d,"c":%d}}}`+"\n",
+			1764123456789+int64(i/1000), i+1, rng.Int64N(1_000_000_000_000), rng.Int32(), 1_600_000_000_000+int64(i)*37+rng.Int64N(37))
+	}
+	b.Run("fields", func(b *testing.B) { benchmarkConvert(b, false, store, s3test.StoreSchema, n) })
+	b.Run("raw", func(b *testing.B) { benchmarkConvert(b, true, store, s3test.StoreSchema, n) })
+	b.Run("narrow", func(b *testing.B) { benchmarkConvert(b, false, narrow, narrowSchema, 4*n) })
+}
+
+// narrowSchema is the bench's narrow table (an integer key and 3 integers).
+const narrowSchema = `{"type":"object","properties":{"id":{"type":"integer"},"a":{"type":"integer"},"b":{"type":"integer"},"c":{"type":"integer"}}}`
+
+func benchmarkConvert(b *testing.B, noIndex bool, input []byte, schema string, n int) {
+	stream, err := arrowschema.Resolve([]byte(schema), arrowschema.Current)
 	if err != nil {
 		b.Fatal(err)
 	}
