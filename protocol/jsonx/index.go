@@ -14,6 +14,10 @@ type Field struct {
 	// ValueEscaped is set when Value is a string whose content holds
 	// escape sequences.
 	ValueEscaped bool
+	// ValueNonASCII is set when Value is a string whose raw content holds
+	// a byte of 0x80 or above; a string without it is plain ASCII (before
+	// any escapes are decoded), so it is valid UTF-8.
+	ValueNonASCII bool
 }
 
 // IndexObject validates the JSON object that starts at or after b[i]
@@ -45,7 +49,7 @@ func IndexObject(b []byte, i int, fields []Field) ([]Field, int, error) {
 		}
 		vs := SkipSpace(b, j+1)
 		var ve int
-		valEsc := false
+		valEsc, valHigh := false, false
 		var c byte
 		if vs < len(b) {
 			c = b[vs]
@@ -53,7 +57,7 @@ func IndexObject(b []byte, i int, fields []Field) ([]Field, int, error) {
 		// Scalars directly, as skipValue would scan them.
 		switch {
 		case c == '"':
-			_, valEsc, ve, err = ScanString(b, vs)
+			_, valEsc, valHigh, ve, err = scanString(b, vs)
 		case c == '-' || (c >= '0' && c <= '9'):
 			ve, err = ScanNumber(b, vs)
 		case c == 'n':
@@ -69,7 +73,16 @@ func IndexObject(b []byte, i int, fields []Field) ([]Field, int, error) {
 		if err != nil {
 			return fields, ve, err
 		}
-		fields = append(fields, Field{Key: key, Value: b[vs:ve], KeyEscaped: keyEsc, ValueEscaped: valEsc})
+		// Filled in place: appending a composite literal copies it.
+		n := len(fields)
+		if n < cap(fields) {
+			fields = fields[:n+1]
+		} else {
+			fields = append(fields, Field{})
+		}
+		f := &fields[n]
+		f.Key, f.Value = key, b[vs:ve]
+		f.KeyEscaped, f.ValueEscaped, f.ValueNonASCII = keyEsc, valEsc, valHigh
 		i = SkipSpace(b, ve)
 		if i >= len(b) {
 			return fields, i, syntaxErr(i, "unexpected end of input")

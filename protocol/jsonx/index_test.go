@@ -39,6 +39,10 @@ func checkIndex(t *testing.T, b []byte) {
 		if esc := len(f.Value) > 0 && f.Value[0] == '"' && strings.Contains(string(f.Value), `\`); f.ValueEscaped != esc {
 			t.Fatalf("IndexObject(%q) member %d: ValueEscaped %v", b, n, f.ValueEscaped)
 		}
+		high := len(f.Value) > 0 && f.Value[0] == '"' && strings.IndexFunc(string(f.Value), func(r rune) bool { return r >= 0x80 }) >= 0
+		if f.ValueNonASCII != high {
+			t.Fatalf("IndexObject(%q) member %d: ValueNonASCII %v", b, n, f.ValueNonASCII)
+		}
 		n++
 	}
 	if it.Err() != nil || n != len(fields) {
@@ -51,6 +55,7 @@ func TestIndexObject(t *testing.T) {
 		`{}`, ` {}`, `{ }`, `{"a":1}`, `{ "a" : 1 , "b\u0041" : {"x":[1,2]} , "c":"s\n", "d":"", "e":[], "f":true, "g":null }`,
 		`{"a":1,}`, `{"a"}`, `{"a":}`, `{"a":1 "b":2}`, `{1:2}`, `{"a":"x`, `{"a":01}`, `{"a":[}`, `{"a":1`, `{"a":1]`,
 		`{"a":"` + "\x01" + `"}`, `{"a\q":1}`, `{`, `{"a":{"b":{}}}x`, `{"":""}`,
+		`{"a":"ação","b":"abcdefghijklmnoé","c":"abcdefgh\"ijklmnopq\u00e9rstu","d":"` + "\xff\xfe" + `","e":"São Paulo, \"Centro\"", "f":"plain text here!!", "g":["é"]}`,
 	} {
 		checkIndex(t, []byte(c))
 	}
@@ -68,7 +73,7 @@ func TestIndexObject(t *testing.T) {
 }
 
 func FuzzIndexObject(f *testing.F) {
-	for _, s := range []string{`{"a":[1,{"b":null}],"c":"\u00e9"}`, `{"x":1e5,"y":-0.5}`, `{"a":"x`, `{`, `{"a":{"b":[[[`} {
+	for _, s := range []string{`{"a":[1,{"b":null}],"c":"\u00e9"}`, `{"a":"Florianópolis","b":"x\"é"}`, `{"x":1e5,"y":-0.5}`, `{"a":"x`, `{`, `{"a":{"b":[[[`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

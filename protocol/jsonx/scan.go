@@ -89,6 +89,62 @@ func ScanString(b []byte, i int) (content []byte, escaped bool, end int, err err
 	return nil, false, len(b), syntaxErr(len(b), "unterminated string")
 }
 
+// scanString is ScanString that also reports whether the raw content holds
+// a byte of 0x80 or above (it is not plain ASCII), noticed on the way
+// (IndexObject's values; ScanString keeps the loop without it).
+func scanString(b []byte, i int) (content []byte, escaped, nonASCII bool, end int, err error) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, false, false, i, syntaxErr(i, "expected string")
+	}
+	start := i + 1
+	j := start
+	var high uint64 // the OR of the bytes passed, for the high bit
+	for j < len(b) {
+		// Skip 8 plain bytes at a time: no quote, backslash or control byte.
+		for j+8 <= len(b) {
+			v := binary.LittleEndian.Uint64(b[j:])
+			if hasSpecial(v) {
+				break
+			}
+			high |= v
+			j += 8
+		}
+		// Then byte by byte through the chunk that holds a special byte.
+		end := min(j+8, len(b))
+		for j < end && !needsEscape[b[j]] {
+			high |= uint64(b[j])
+			j++
+		}
+		if j == end {
+			continue
+		}
+		c := b[j]
+		switch {
+		case c == '"':
+			return b[start:j], escaped, high&msb != 0, j + 1, nil
+		case c == '\\':
+			escaped = true
+			if j+1 >= len(b) {
+				return nil, false, false, j, syntaxErr(j, "unterminated escape")
+			}
+			switch b[j+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j += 2
+			case 'u':
+				if j+6 > len(b) || !isHex4(b[j+2:j+6]) {
+					return nil, false, false, j, syntaxErr(j, "invalid \\u escape")
+				}
+				j += 6
+			default:
+				return nil, false, false, j, syntaxErr(j, "invalid escape character")
+			}
+		default:
+			return nil, false, false, j, syntaxErr(j, "control character in string")
+		}
+	}
+	return nil, false, false, len(b), syntaxErr(len(b), "unterminated string")
+}
+
 const (
 	lsb = 0x0101010101010101
 	msb = 0x8080808080808080

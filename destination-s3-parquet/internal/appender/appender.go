@@ -52,6 +52,9 @@ type row struct {
 	// plain is set while the value being appended is a string known to
 	// hold no escape sequences.
 	plain bool
+	// ascii is set while the value being appended is a string whose raw
+	// content is plain ASCII (so valid UTF-8 once unescaped).
+	ascii bool
 	bad   func(path string)
 	// invalid reports a text value whose invalid UTF-8 was replaced.
 	invalid func(path string)

@@ -105,8 +105,10 @@ func (fs *fieldSet) appendFields(fields []jsonx.Field, row *row) {
 		// A string value's escapes are known: its content is not searched
 		// for them again.
 		row.plain = f.Value[0] == '"' && !f.ValueEscaped
+		// Nor for bytes above 0x7f, when the reader saw none.
+		row.ascii = f.Value[0] == '"' && !f.ValueNonASCII
 		fs.appendField(fs.lookup(key), key, f.Value, row, &extraOpen)
-		row.plain = false
+		row.plain, row.ascii = false, false
 	}
 	fs.end(extraOpen)
 }

@@ -203,9 +203,75 @@ func decimal256Of(digits []byte, neg bool) decimal256.Num {
 
 // parseFloat parses number text as a float64.
 func parseFloat(b []byte, bitSize int) (float64, bool) {
+	if f, ok := parseFloatExact(b, bitSize); ok {
+		return f, true
+	}
 	f, err := strconv.ParseFloat(bstr(b), bitSize)
 	if err != nil {
 		return 0, false
+	}
+	return f, true
+}
+
+// float64Pow10 and float32Pow10 are the powers of ten that float64 and
+// float32 hold exactly.
+var (
+	float64Pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+	float32Pow10 = [...]float32{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10}
+)
+
+// parseFloatExact parses the common form of a number, [-]digits[.digits]
+// without exponent, when its digits make an integer that the float type
+// holds exactly and the fraction has few enough digits that the power of
+// ten is exact too: then one division gives the correctly rounded value,
+// the same bits as strconv.ParseFloat (whose own fast path this is, after
+// a slower general scan). ok is false for anything else.
+func parseFloatExact(b []byte, bitSize int) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var u uint64
+	i, n, frac := 0, 0, -1
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c == '.' {
+			if frac >= 0 || i == 0 {
+				return 0, false
+			}
+			frac = i + 1
+			continue
+		}
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n++; n > 19 {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	k := 0 // digits after the point
+	if frac >= 0 {
+		if k = len(b) - frac; k == 0 {
+			return 0, false
+		}
+	} else if len(b) == 0 {
+		return 0, false
+	}
+	var f float64
+	if bitSize == 32 {
+		if u>>23 != 0 || k >= len(float32Pow10) {
+			return 0, false
+		}
+		f = float64(float32(u) / float32Pow10[k])
+	} else {
+		if u>>52 != 0 || k >= len(float64Pow10) {
+			return 0, false
+		}
+		f = float64(u) / float64Pow10[k]
+	}
+	if neg {
+		f = -f
 	}
 	return f, true
 }

@@ -1,6 +1,11 @@
 package appender
 
-import "testing"
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
 
 func TestNumberConversions(t *testing.T) {
 	ints := []struct {
@@ -104,4 +109,59 @@ func TestTimeParsing(t *testing.T) {
 			t.Errorf("parseTime(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
 	}
+}
+
+// parseFloatExact must give strconv.ParseFloat's bits whenever it answers.
+func checkFloatExact(t *testing.T, s string) {
+	t.Helper()
+	for _, bits := range []int{32, 64} {
+		f, ok := parseFloatExact([]byte(s), bits)
+		if !ok {
+			continue
+		}
+		want, err := strconv.ParseFloat(s, bits)
+		if err != nil || math.Float64bits(f) != math.Float64bits(want) {
+			t.Fatalf("parseFloatExact(%q, %d) = %v (%x); strconv %v (%x), %v", s, bits, f, math.Float64bits(f), want, math.Float64bits(want), err)
+		}
+	}
+}
+
+func TestParseFloatExact(t *testing.T) {
+	for _, s := range []string{"0", "-0", "-0.0", "1.5", "0.1", "-12.345678", "4503599627370495", "4503599627370496", "9007199254740993",
+		"0.0000000000000000000001", "1.00000000000000000000001", "8388607.5", "8388608.5", "3.4", "49.99999999", "-89.123456", "179.999999",
+		"", "-", ".", "1.", ".5", "-.5", "1e5", "1.5E-3", "+1", "1_0", "1..2", "Inf", "NaN", "0x10", " 1", "00012.50", "12345678901234567890"} {
+		checkFloatExact(t, s)
+		if _, ok := parseFloat([]byte(s), 64); ok {
+			if _, err := strconv.ParseFloat(s, 64); err != nil {
+				t.Errorf("parseFloat(%q) accepted what strconv rejects", s)
+			}
+		}
+	}
+	for _, s := range []string{"1.5", "-0.25", "17"} {
+		if _, ok := parseFloatExact([]byte(s), 64); !ok {
+			t.Errorf("parseFloatExact(%q) took the slow path", s)
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 200000 {
+		var s string
+		switch rng.IntN(4) {
+		case 0:
+			s = strconv.FormatFloat(rng.Float64()*360-180, 'f', rng.IntN(18), 64)
+		case 1:
+			s = strconv.FormatFloat(rng.Float64()*50, 'f', -1, 64)
+		case 2:
+			s = strconv.FormatFloat(float64(rng.Float32()*5), 'f', -1, 32)
+		default:
+			s = strconv.FormatUint(rng.Uint64()>>rng.IntN(64), 10) + "." + strconv.FormatUint(rng.Uint64()>>rng.IntN(64), 10)
+		}
+		checkFloatExact(t, s)
+	}
+}
+
+func FuzzParseFloatExact(f *testing.F) {
+	for _, s := range []string{"1.5", "-0.0", "123456.789", "9007199254740993.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkFloatExact(t, s) })
 }

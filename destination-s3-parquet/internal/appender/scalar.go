@@ -63,6 +63,9 @@ func (a *stringAppender) try(v []byte, row *row) bool {
 	if !ok {
 		// Any other JSON value is kept as its JSON text.
 		s = v
+	} else if row.ascii {
+		a.b.BinaryBuilder.Append(s)
+		return true
 	}
 	a.b.BinaryBuilder.Append(validText(s, row, a.path))
 	return true
