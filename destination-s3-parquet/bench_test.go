@@ -179,10 +179,19 @@ func runWriteBench(b *testing.B, input string, cat map[string]any, n, streams in
 	catPath := filepath.Join(b.TempDir(), "catalog.json")
 	catJSON, _ := json.Marshal(cat)
 	os.WriteFile(catPath, catJSON, 0o600)
-	var wall, cpu time.Duration
-	var maxRSS int64
+	// BENCH_BINARIES=old,new compares binaries built elsewhere: each
+	// iteration runs each of them in turn (so both see the same machine),
+	// and each gets its own metrics, suffixed with its index.
+	bins := []string{binary}
+	if v := os.Getenv("BENCH_BINARIES"); v != "" {
+		bins = strings.Split(v, ",")
+	}
+	wall := make([]time.Duration, len(bins))
+	cpu := make([]time.Duration, len(bins))
+	maxRSS := make([]int64, len(bins))
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for i := 0; i < b.N*len(bins); i++ {
+		bi := i % len(bins)
 		f, err := os.Open(input)
 		if err != nil {
 			b.Fatal(err)
@@ -190,14 +199,14 @@ func runWriteBench(b *testing.B, input string, cat map[string]any, n, streams in
 		// The child's own figures come from /usr/bin/time: the
 		// rusage Go gets from wait4 starts from this process's peak
 		// RSS (the child is spawned sharing our memory until exec).
-		cmd := exec.Command("/usr/bin/time", "-f", "%U %S %M", binary, "write", "--config", cfgPath, "--catalog", catPath)
+		cmd := exec.Command("/usr/bin/time", "-f", "%U %S %M", bins[bi], "write", "--config", cfgPath, "--catalog", catPath)
 		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 		cmd.Stdin = f
 		var out, errb strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		start := time.Now()
 		err = cmd.Run()
-		wall += time.Since(start)
+		wall[bi] += time.Since(start)
 		f.Close()
 		if err != nil {
 			b.Fatalf("write: %v\n%s\n%s", err, tail(out.String()), tail(errb.String()))
@@ -208,17 +217,23 @@ func runWriteBench(b *testing.B, input string, cat map[string]any, n, streams in
 		if _, err := fmt.Sscanf(lines[len(lines)-1], "%f %f %d", &user, &sys, &rssKB); err != nil {
 			b.Fatalf("parse /usr/bin/time output %q: %v", lines[len(lines)-1], err)
 		}
-		cpu += time.Duration((user + sys) * float64(time.Second))
-		maxRSS = max(maxRSS, rssKB*1024)
+		cpu[bi] += time.Duration((user + sys) * float64(time.Second))
+		maxRSS[bi] = max(maxRSS[bi], rssKB*1024)
 		if got := strings.Count(out.String(), `"type":"STATE"`); got < streams {
 			b.Fatalf("%d states echoed", got)
 		}
 	}
 	b.StopTimer()
 	recs := float64(n) * float64(b.N)
-	b.ReportMetric(recs/wall.Seconds(), "records/s")
-	b.ReportMetric(float64(cpu.Nanoseconds())/recs, "cpu-ns/record")
-	b.ReportMetric(float64(maxRSS)/(1<<20), "peak-RSS-MB")
+	for bi := range bins {
+		suffix := ""
+		if len(bins) > 1 {
+			suffix = fmt.Sprint("-", bi)
+		}
+		b.ReportMetric(recs/wall[bi].Seconds(), "records/s"+suffix)
+		b.ReportMetric(float64(cpu[bi].Nanoseconds())/recs, "cpu-ns/record"+suffix)
+		b.ReportMetric(float64(maxRSS[bi])/(1<<20), "peak-RSS-MB"+suffix)
+	}
 	b.ReportMetric(0, "ns/op")
 }
 

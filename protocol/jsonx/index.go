@@ -58,7 +58,18 @@ func IndexObject(b []byte, i int, fields []Field) ([]Field, int, error) {
 		switch {
 		case c == '"':
 			_, valEsc, valHigh, ve, err = scanString(b, vs)
-		case c == '-' || (c >= '0' && c <= '9'):
+		case c >= '1' && c <= '9':
+			// An integer without sign, fraction or exponent (most
+			// numbers) is its run of digits; anything else is scanned
+			// in full.
+			ve = vs + 1
+			for ve < len(b) && b[ve]-'0' <= 9 {
+				ve++
+			}
+			if ve < len(b) && (b[ve] == '.' || b[ve]|0x20 == 'e') {
+				ve, err = ScanNumber(b, vs)
+			}
+		case c == '-' || c == '0':
 			ve, err = ScanNumber(b, vs)
 		case c == 'n':
 			ve, err = scanLiteral(b, vs, "null")

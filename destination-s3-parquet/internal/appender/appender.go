@@ -165,7 +165,11 @@ func (r *Record) AppendRecord(rv *protocol.RecordView) {
 // that are the same for every record or do not depend on it (the raw id,
 // the generation and sync ids), which NewRecordBatch fills in one go.
 func (r *Record) appendMeta(emittedAt int64, meta []byte) {
-	r.ts.Append(arrow.Timestamp(emittedAt))
+	if r.ts.Len() < r.ts.Cap() {
+		r.ts.UnsafeAppend(arrow.Timestamp(emittedAt))
+	} else {
+		r.ts.Append(arrow.Timestamp(emittedAt))
+	}
 	if r.stream.Layout == arrowschema.Current {
 		r.meta.Append(true)
 		r.changes.Append(true)

@@ -165,3 +165,56 @@ func FuzzParseFloatExact(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkFloatExact(t, s) })
 }
+
+// parseIntSlow is parseIntFast one digit at a time.
+func parseIntSlow(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+func checkIntFast(t *testing.T, s string) {
+	t.Helper()
+	v, ok := parseIntFast([]byte(s))
+	w, wok := parseIntSlow([]byte(s))
+	if v != w || ok != wok {
+		t.Fatalf("parseIntFast(%q) = %d, %v; want %d, %v", s, v, ok, w, wok)
+	}
+}
+
+func TestParseIntFast(t *testing.T) {
+	for _, s := range []string{"", "-", "0", "-0", "7", "12345678", "123456789", "999999999999999999", "-999999999999999999", "1000000000000000000",
+		"1234567/", "1234567:", "12345678a", "a2345678", "1234 678", "12345678901234567" + "\x00", "-12345678\xb0", "00000000", "0000000000000001", `"1234567"`} {
+		checkIntFast(t, s)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 200000 {
+		b := []byte(strconv.FormatInt(rng.Int64()>>rng.IntN(63), 10))
+		if rng.IntN(4) == 0 {
+			b[rng.IntN(len(b))] = byte(rng.IntN(256))
+		}
+		checkIntFast(t, string(b))
+	}
+}
+
+func FuzzParseIntFast(f *testing.F) {
+	for _, s := range []string{"123456789012", "-1", "12345678x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkIntFast(t, s) })
+}

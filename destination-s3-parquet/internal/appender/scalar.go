@@ -64,11 +64,22 @@ func (a *stringAppender) try(v []byte, row *row) bool {
 		// Any other JSON value is kept as its JSON text.
 		s = v
 	} else if row.ascii {
-		a.b.BinaryBuilder.Append(s)
+		appendBinary(a.b.BinaryBuilder, s)
 		return true
 	}
-	a.b.BinaryBuilder.Append(validText(s, row, a.path))
+	appendBinary(a.b.BinaryBuilder, validText(s, row, a.path))
 	return true
+}
+
+// appendBinary appends v to b, without Reserve(1)'s call when b has room
+// for the value and its bytes (Record.Reserve sized the row group's
+// builders): the same array either way.
+func appendBinary(b *array.BinaryBuilder, v []byte) {
+	if b.Len() < b.Cap() && b.DataLen()+len(v) <= b.DataCap() {
+		b.UnsafeAppend(v)
+	} else {
+		b.Append(v)
+	}
 }
 
 // validText returns s if it is valid UTF-8, else a copy (in row.str2) with
@@ -109,7 +120,7 @@ type jsonAppender struct {
 }
 
 func (a *jsonAppender) try(v []byte, row *row) bool {
-	a.b.BinaryBuilder.Append(validText(v, row, a.path))
+	appendBinary(a.b.BinaryBuilder, validText(v, row, a.path))
 	return true
 }
 
@@ -140,7 +151,11 @@ type int64Appender struct {
 
 func (a *int64Appender) try(v []byte, row *row) bool {
 	if n, ok := parseIntFast(v); ok {
-		a.b.Append(n)
+		if a.b.Len() < a.b.Cap() {
+			a.b.UnsafeAppend(n)
+		} else {
+			a.b.Append(n)
+		}
 		return true
 	}
 	t, ok := numberText(v, row)
@@ -168,7 +183,11 @@ func (a *float64Appender) try(v []byte, row *row) bool {
 	if ok {
 		var f float64
 		if f, ok = parseFloat(t, 64); ok {
-			a.b.Append(f)
+			if a.b.Len() < a.b.Cap() {
+				a.b.UnsafeAppend(f)
+			} else {
+				a.b.Append(f)
+			}
 			return true
 		}
 	}
@@ -218,7 +237,11 @@ func (a *decimalAppender) try(v []byte, row *row) bool {
 		return false
 	}
 	if a.b128 != nil {
-		a.b128.Append(decimal128Of(digits, row.num.neg))
+		if d := decimal128Of(digits, row.num.neg); a.b128.Len() < a.b128.Cap() {
+			a.b128.UnsafeAppend(d)
+		} else {
+			a.b128.Append(d)
+		}
 	} else {
 		a.b256.Append(decimal256Of(digits, row.num.neg))
 	}
@@ -251,7 +274,11 @@ func (a *dateAppender) try(v []byte, row *row) bool {
 			}
 		}
 		if ok && days >= math.MinInt32 && days <= math.MaxInt32 {
-			a.b.Append(arrow.Date32(days))
+			if a.b.Len() < a.b.Cap() {
+				a.b.UnsafeAppend(arrow.Date32(days))
+			} else {
+				a.b.Append(arrow.Date32(days))
+			}
 			return true
 		}
 	}
@@ -278,7 +305,11 @@ func (a *timeAppender) try(v []byte, row *row) bool {
 	if ok {
 		var us int64
 		if us, ok = parseTime(s); ok {
-			a.b.Append(arrow.Time64(us))
+			if a.b.Len() < a.b.Cap() {
+				a.b.UnsafeAppend(arrow.Time64(us))
+			} else {
+				a.b.Append(arrow.Time64(us))
+			}
 			return true
 		}
 	}
@@ -297,7 +328,11 @@ func (a *timestampAppender) try(v []byte, row *row) bool {
 	if ok {
 		var us int64
 		if us, ok = parseTimestamp(s); ok {
-			a.b.Append(arrow.Timestamp(us))
+			if a.b.Len() < a.b.Cap() {
+				a.b.UnsafeAppend(arrow.Timestamp(us))
+			} else {
+				a.b.Append(arrow.Timestamp(us))
+			}
 			return true
 		}
 	}
