@@ -89,7 +89,17 @@ type Record struct {
 
 	metaIter jsonx.ObjectIter
 	chIter   jsonx.ObjectIter
+
+	// pendingMeta rows (the last ones) have no _airbyte_meta entry and no
+	// changes list yet: rows without changes get theirs in bulk
+	// (flushMeta), when a row with changes comes or the batch ends.
+	pendingMeta int
+	trues       [metaChunk]bool
+	offsets     [metaChunk]int32
 }
+
+// metaChunk is how many pending meta entries flushMeta appends at once.
+const metaChunk = 512
 
 // New returns a Record for a resolved stream schema. Call Release when done.
 func New(mem memory.Allocator, s *arrowschema.Stream, opts Options) *Record {
@@ -126,6 +136,13 @@ func New(mem memory.Allocator, s *arrowschema.Stream, opts Options) *Record {
 }
 
 func (r *Record) recordChange(path string) {
+	if r.pendingMeta > 0 {
+		// The current row's entry is pending too: open its list.
+		r.flushMeta(r.pendingMeta - 1)
+		r.pendingMeta = 0
+		r.meta.Append(true)
+		r.changes.Append(true)
+	}
 	r.chField.Append(path)
 	r.chKind.Append(string(protocol.ChangeNulled))
 	r.chWhy.Append(string(r.row.reason))
@@ -171,11 +188,38 @@ func (r *Record) appendMeta(emittedAt int64, meta []byte) {
 		r.ts.Append(arrow.Timestamp(emittedAt))
 	}
 	if r.stream.Layout == arrowschema.Current {
+		if len(meta) == 0 {
+			r.pendingMeta++
+			return
+		}
+		r.flushMeta(r.pendingMeta)
+		r.pendingMeta = 0
 		r.meta.Append(true)
 		r.changes.Append(true)
-		if len(meta) > 0 {
-			r.appendSourceChanges(meta)
+		r.appendSourceChanges(meta)
+	}
+}
+
+// flushMeta appends n valid _airbyte_meta entries with empty changes lists,
+// as n calls of meta.Append(true) and changes.Append(true) would.
+func (r *Record) flushMeta(n int) {
+	if n == 0 {
+		return
+	}
+	off := int32(r.changes.ValueBuilder().Len())
+	for i := range r.offsets {
+		r.offsets[i] = off
+	}
+	if !r.trues[0] {
+		for i := range r.trues {
+			r.trues[i] = true
 		}
+	}
+	for n > 0 {
+		k := min(n, metaChunk)
+		r.meta.AppendValues(r.trues[:k])
+		r.changes.AppendValues(r.offsets[:k], r.trues[:k])
+		n -= k
 	}
 }
 
@@ -321,6 +365,8 @@ func (r *Record) NewRecordBatch() arrow.RecordBatch {
 	n := r.rows
 	r.rows, r.bytes = 0, 0
 	if r.stream.Layout == arrowschema.Current {
+		r.flushMeta(r.pendingMeta)
+		r.pendingMeta = 0
 		r.gen.Reserve(n)
 		r.syncID.Reserve(n)
 		for range n {
