@@ -52,24 +52,16 @@ func AppendEscapedBytes(dst []byte, s []byte) []byte { return appendEscapedBytes
 func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // appendEscapedBytes is the escaper behind every Append function, on the
-// hot path of encoding text columns. It works eight bytes at a time: a
-// chunk that needs no attention (no control character, quote, backslash or
-// non-ASCII byte) is copied whole, and otherwise the scan jumps straight to
-// the first byte that does. Two-byte UTF-8 sequences (the accents of
-// Portuguese text) are checked inline; longer ones go through
-// utf8.DecodeRune.
+// hot path of encoding text columns. skipClean passes over the bytes that
+// are copied as they are, eight at a time; the byte it stops at is escaped,
+// replaced by U+FFFD (an invalid byte), or starts a valid sequence of three
+// or four bytes, which utf8.DecodeRune checks.
 func appendEscapedBytes(dst []byte, s []byte) []byte {
 	start, i := 0, 0
-	for i < len(s) {
-		if i+8 <= len(s) {
-			m := attention8(binary.LittleEndian.Uint64(s[i:]))
-			if m == 0 {
-				i += 8
-				continue
-			}
-			// The lowest flagged byte is a true one: the tests' borrows
-			// only carry upwards.
-			i += bits.TrailingZeros64(m) >> 3
+	for {
+		i = skipClean(s, i)
+		if i >= len(s) {
+			break
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -81,10 +73,6 @@ func appendEscapedBytes(dst []byte, s []byte) []byte {
 			dst = appendEscapeByte(dst, c)
 			i++
 			start = i
-			continue
-		}
-		if c >= 0xC2 && c < 0xE0 && i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
-			i += 2
 			continue
 		}
 		r, size := utf8.DecodeRune(s[i:])
@@ -100,18 +88,110 @@ func appendEscapedBytes(dst []byte, s []byte) []byte {
 	return append(dst, s[start:]...)
 }
 
-// attention8 returns a mask with the high bit set in each byte of x that
-// may need attention: a control character, a quote, a backslash or a
-// non-ASCII byte. Bytes above a flagged one may be flagged falsely; the
-// lowest flagged byte never is.
-func attention8(x uint64) uint64 {
+// skipClean returns the index of the first byte from i on that is not
+// clean: clean bytes are ASCII other than control characters, quotes and
+// backslashes, and complete two-byte UTF-8 sequences (the accents of
+// Portuguese text). It returns len(s) if all are; i must not be inside a
+// UTF-8 sequence. A window of eight clean bytes moves i by eight whatever
+// its content, so the next load never waits for this one's test.
+func skipClean(s []byte, i int) int {
+	var carry uint64 // 0x80 when the byte before i leads a two-byte sequence
+	for i+8 <= len(s) {
+		x := binary.LittleEndian.Uint64(s[i:])
+		sp := special8(x)
+		if sp|x&0x8080808080808080|carry == 0 {
+			i += 8
+			continue
+		}
+		bad, lead := check8(x, sp, carry)
+		if bad != 0 {
+			return i + firstUnclean(bad, lead, carry)
+		}
+		carry = lead >> 56
+		i += 8
+	}
+	if carry != 0 {
+		i-- // back to the lead: its continuation is in the tail, if anywhere
+	}
+	n := len(s) - i
+	if n <= 0 {
+		return i
+	}
+	if len(s) < 8 {
+		for i < len(s) {
+			c := s[i]
+			switch {
+			case c < utf8.RuneSelf && !needsEscape[c]:
+				i++
+			case c >= 0xC2 && c < 0xE0 && i+1 < len(s) && s[i+1]&0xC0 == 0x80:
+				i += 2
+			default:
+				return i
+			}
+		}
+		return i
+	}
+	// The tail, loaded with the bytes before it, which are shifted out,
+	// and padded with spaces.
+	keep := ^uint64(0) >> ((64 - uint(n)*8) & 63)
+	x := binary.LittleEndian.Uint64(s[len(s)-8:])>>((64-uint(n)*8)&63) | 0x2020202020202020&^keep
+	sp := special8(x)
+	if sp|x&0x8080808080808080 == 0 {
+		return len(s)
+	}
+	bad, lead := check8(x, sp, 0)
+	bad |= lead & (1 << 63) // a lead in the last byte has no continuation
+	if bad == 0 {
+		return len(s)
+	}
+	return i + min(firstUnclean(bad, lead, 0), n)
+}
+
+// check8 tests the eight bytes of x, read little-endian, whose special8
+// is sp. bad has the high bit set in the lowest byte that is not clean
+// (see skipClean), if any, and may have it in higher ones; lead has it in
+// the bytes that lead a two-byte sequence. carry is 0x80 if the byte
+// before x is such a lead.
+func check8(x, sp, carry uint64) (bad, lead uint64) {
 	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	control := (x - lsb*0x20) & ^x & msb
-	quote := x ^ (lsb * '"')
-	quote = (quote - lsb) & ^quote & msb
-	backslash := x ^ (lsb * '\\')
-	backslash = (backslash - lsb) & ^backslash & msb
-	return control | quote | backslash | x&msb
+	hi := x & msb
+	// The high bytes, by their next two bits: 10xxxxxx continues a
+	// sequence, 110xxxxx leads a two-byte one (C0 and C1, whose bits
+	// 4 to 1 are zero, only overlong ones), 111xxxxx leads a longer one
+	// or is invalid.
+	b6 := x << 1 & msb
+	b5 := x << 2 & msb
+	lead = hi & b6 &^ b5
+	cont := hi &^ b6
+	overlong := lead &^ ((x&(lsb*0x1E) + lsb*0x7F) & msb)
+	// Each continuation must follow a lead and each lead be followed by
+	// a continuation (a lead in the top byte is checked with the next
+	// window).
+	bad = sp | hi&b6&b5 | overlong | (cont ^ (lead<<8 | carry))
+	return bad, lead
+}
+
+// firstUnclean returns the position in the window of the first byte that
+// is not clean, from check8's results: the lowest flagged byte, or the
+// lead just below it whose continuation it is not (-1 for the byte before
+// the window).
+func firstUnclean(bad, lead, carry uint64) int {
+	k := bits.TrailingZeros64(bad) >> 3
+	prev := lead<<8 | carry
+	return k - int(prev>>(uint(k)*8+7)&1)
+}
+
+// special8 returns a mask with the high bit set in each byte of x that is
+// a control character, a quote or a backslash. Bytes above a flagged one
+// may be flagged falsely (the tests' borrows carry upwards); the lowest
+// flagged byte never is, and with no such byte the mask is zero.
+func special8(x uint64) uint64 {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	// A byte's high bit is set by the subtractions only where the byte is
+	// below 0x20, equal to the quote or the backslash, or is borrowed from
+	// by a flagged byte below; &^ x drops the bytes that had it already.
+	t := (x - lsb*0x20) | (x ^ lsb*'"' - lsb) | (x ^ lsb*'\\' - lsb)
+	return t &^ x & msb
 }
 
 func appendEscapeByte(dst []byte, c byte) []byte {
