@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
 
 func TestNumberConversions(t *testing.T) {
@@ -217,4 +219,60 @@ func FuzzParseIntFast(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkIntFast(t, s) })
+}
+
+// decimalFast must agree with splitNumber + unscaled whenever it answers.
+func checkDecimalFast(t *testing.T, s string, p, sc int32) {
+	t.Helper()
+	u, neg, ok := decimalFast([]byte(s), p, sc)
+	if !ok {
+		return
+	}
+	var n number
+	if !splitNumber([]byte(s), &n) {
+		t.Fatalf("decimalFast(%q, %d, %d) accepted what splitNumber rejects", s, p, sc)
+	}
+	digits, dok := n.unscaled(nil, p, sc)
+	if !dok {
+		t.Fatalf("decimalFast(%q, %d, %d) = %d; unscaled rejects it", s, p, sc, u)
+	}
+	want := decimal128Of(digits, n.neg)
+	got := decimal128.New(0, u)
+	if neg {
+		got = got.Negate()
+	}
+	if got != want {
+		t.Fatalf("decimalFast(%q, %d, %d) = %v; want %v", s, p, sc, got, want)
+	}
+}
+
+func TestDecimalFast(t *testing.T) {
+	cases := []string{"0", "-0", "-0.00", "0.5", "12.34", "-12.34", "12.345", "12.340", "1234567890.12", "9999999999.99", "10000000000.00",
+		"999999999999999999", "1e2", "+1", ".5", "1.", "1..2", "00012.30", "-", "", "123456789012345678.9"}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 100000 {
+		s := strconv.FormatInt(rng.Int64()>>rng.IntN(64), 10)
+		if k := rng.IntN(6); k > 0 && k < len(s) {
+			s = s[:len(s)-k] + "." + s[len(s)-k:]
+		}
+		cases = append(cases, s)
+	}
+	for _, s := range cases {
+		for _, ps := range [][2]int32{{12, 2}, {5, 2}, {15, 2}, {18, 0}, {18, 18}, {3, 3}, {10, 4}, {1, 0}} {
+			checkDecimalFast(t, s, ps[0], ps[1])
+		}
+	}
+	if _, _, ok := decimalFast([]byte("12.34"), 12, 2); !ok {
+		t.Errorf("decimalFast took the slow path for 12.34")
+	}
+}
+
+func FuzzDecimalFast(f *testing.F) {
+	f.Add("12.34", int32(12), int32(2))
+	f.Fuzz(func(t *testing.T, s string, p, sc int32) {
+		if p < 1 || p > 38 || sc < 0 || sc > p {
+			return
+		}
+		checkDecimalFast(t, s, p, sc)
+	})
 }

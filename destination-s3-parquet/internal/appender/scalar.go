@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
 	"github.com/cognitivo/radar-connectors/protocol"
 	"github.com/cognitivo/radar-connectors/protocol/jsonx"
@@ -225,6 +226,20 @@ type decimalAppender struct {
 
 func (a *decimalAppender) try(v []byte, row *row) bool {
 	t, ok := numberText(v, row)
+	if ok && a.b128 != nil && a.precision <= 18 {
+		if u, neg, fast := decimalFast(t, a.precision, a.scale); fast {
+			d := decimal128.New(0, u)
+			if neg {
+				d = d.Negate()
+			}
+			if a.b128.Len() < a.b128.Cap() {
+				a.b128.UnsafeAppend(d)
+			} else {
+				a.b128.Append(d)
+			}
+			return true
+		}
+	}
 	if !ok || !splitNumber(t, &row.num) {
 		row.reason = protocol.ReasonDestinationSerializationError
 		return false
@@ -246,6 +261,61 @@ func (a *decimalAppender) try(v []byte, row *row) bool {
 		a.b256.Append(decimal256Of(digits, row.num.neg))
 	}
 	return true
+}
+
+// pow10u64 holds 10^0 to 10^18.
+var pow10u64 = func() (p [19]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// decimalFast returns the unscaled value of t, of the form
+// [-]digits[.digits] with at most scale fraction digits and at most 18
+// digits, for a decimal of precision at most 18, as splitNumber and
+// unscaled would (ok=false when it fits, ok=false also for any other form:
+// the general path decides).
+func decimalFast(t []byte, precision, scale int32) (u uint64, neg, ok bool) {
+	if len(t) > 0 && t[0] == '-' {
+		neg = true
+		t = t[1:]
+	}
+	if len(t) == 0 || len(t) > 19 {
+		return 0, false, false
+	}
+	n, frac := 0, -1
+	for i, c := range t {
+		if c == '.' {
+			if frac >= 0 || i == 0 || i == len(t)-1 {
+				return 0, false, false
+			}
+			frac = i + 1
+			continue
+		}
+		if c-'0' > 9 {
+			return 0, false, false
+		}
+		u = u*10 + uint64(c-'0')
+		n++
+	}
+	f := 0
+	if frac >= 0 {
+		f = len(t) - frac
+	}
+	e := int(scale) - f
+	if n > 18 || e < 0 || precision > 18 {
+		return 0, false, false
+	}
+	if u == 0 {
+		return 0, neg, true
+	}
+	// Fits when the unscaled value has at most precision digits.
+	if e > int(precision) || u >= pow10u64[int(precision)-e] {
+		return 0, false, false
+	}
+	return u * pow10u64[e], neg, true
 }
 
 func (a *decimalAppender) appendNull() {
