@@ -93,17 +93,26 @@ func appendEscapedBytes(dst []byte, s []byte) []byte {
 // backslashes, and complete two-byte UTF-8 sequences (the accents of
 // Portuguese text). It returns len(s) if all are; i must not be inside a
 // UTF-8 sequence. A window of eight clean bytes moves i by eight whatever
-// its content, so the next load never waits for this one's test.
+// its content (a lead in its top byte is carried into the next window's
+// test), so the next load never waits for this one's test.
 func skipClean(s []byte, i int) int {
+	// ASCII text is tested by the cheaper half of the test alone, with a
+	// branch. From the first window that needs the rest, every window is
+	// tested whole without that branch, which accents every few windows
+	// would make unpredictable: on Portuguese text that is not in the
+	// cache (the source's rows come from the other core) the branch-free
+	// loop ran 2.4 GB/s and the branching one 1.7 (in L2: 2.5 and 3.6).
+	for i+8 <= len(s) {
+		x := binary.LittleEndian.Uint64(s[i:])
+		if special8(x)|x&0x8080808080808080 != 0 {
+			break
+		}
+		i += 8
+	}
 	var carry uint64 // 0x80 when the byte before i leads a two-byte sequence
 	for i+8 <= len(s) {
 		x := binary.LittleEndian.Uint64(s[i:])
-		sp := special8(x)
-		if sp|x&0x8080808080808080|carry == 0 {
-			i += 8
-			continue
-		}
-		bad, lead := check8(x, sp, carry)
+		bad, lead := check8(x, special8(x), carry)
 		if bad != 0 {
 			return i + firstUnclean(bad, lead, carry)
 		}
