@@ -39,9 +39,24 @@ func IndexObject(b []byte, i int, fields []Field) ([]Field, int, error) {
 		return fields, i + 1, nil
 	}
 	for {
-		key, keyEsc, j, err := ScanString(b, i)
-		if err != nil {
-			return fields, j, err
+		// Keys are short and plain: scanned here byte by byte; a key
+		// with an escape or an error is left to ScanString.
+		var key []byte
+		var keyEsc bool
+		var j int
+		var err error
+		k := i + 1
+		if i < len(b) && b[i] == '"' {
+			for k < len(b) && !needsEscape[b[k]] {
+				k++
+			}
+		}
+		if k < len(b) && b[k] == '"' && b[i] == '"' {
+			key, j = b[i+1:k], k+1
+		} else {
+			if key, keyEsc, j, err = ScanString(b, i); err != nil {
+				return fields, j, err
+			}
 		}
 		j = SkipSpace(b, j)
 		if j >= len(b) || b[j] != ':' {
