@@ -25,6 +25,12 @@ type fakeResult struct {
 
 func (f fakeServer) Open(string) (driver.Conn, error) { return fakeConn{f}, nil }
 
+// fakeConnector opens fakeServer connections for sql.OpenDB.
+type fakeConnector struct{ srv fakeServer }
+
+func (c fakeConnector) Connect(context.Context) (driver.Conn, error) { return c.srv.Open("") }
+func (c fakeConnector) Driver() driver.Driver                        { return c.srv }
+
 type fakeConn struct{ f fakeServer }
 
 func (c fakeConn) Prepare(string) (driver.Stmt, error) { return nil, errors.New("not supported") }
@@ -77,11 +83,7 @@ func TestMySQL84(t *testing.T) {
 		"SELECT @@GLOBAL.gtid_executed": one("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-100,\n4e11fa47-71ca-11e1-9e33-c80aa9429562:1-5"),
 		"SELECT @@GLOBAL.gtid_purged":   one("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-20"),
 	}
-	sql.Register("fake-mysql84", srv)
-	db, err := sql.Open("fake-mysql84", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := sql.OpenDB(fakeConnector{srv}) // not sql.Register: the test may run more than once
 	defer db.Close()
 	ctx := context.Background()
 	info, err := Inspect(ctx, db)
