@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/config"
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/s3sink"
@@ -118,16 +117,7 @@ func checkMultipart(ctx context.Context, cfg *config.Config, client *s3sink.Clie
 // explainS3Error turns an S3 error into a config error saying what to fix.
 // Messages name config properties, never their secret values.
 func explainS3Error(cfg *config.Config, action string, err error) error {
-	var ae smithy.APIError
-	code := ""
-	if errors.As(err, &ae) {
-		code = ae.ErrorCode()
-	}
-	var re interface{ HTTPStatusCode() int }
-	status := 0
-	if errors.As(err, &re) {
-		status = re.HTTPStatusCode()
-	}
+	code, status := errorCode(err)
 	var ue *url.Error
 	var ne net.Error
 	var oe *net.OpError
