@@ -275,7 +275,7 @@ var pow10u64 = func() (p [19]uint64) {
 // decimalFast returns the unscaled value of t, of the form
 // [-]digits[.digits] with at most scale fraction digits and at most 18
 // digits, for a decimal of precision at most 18, as splitNumber and
-// unscaled would (ok=false when it fits, ok=false also for any other form:
+// unscaled would (ok=false when it does not fit, and for any other form:
 // the general path decides).
 func decimalFast(t []byte, precision, scale int32) (u uint64, neg, ok bool) {
 	if len(t) > 0 && t[0] == '-' {
