@@ -91,7 +91,9 @@ func ScanString(b []byte, i int) (content []byte, escaped bool, end int, err err
 
 // scanString is ScanString that also reports whether the raw content holds
 // a byte of 0x80 or above (it is not plain ASCII), noticed on the way
-// (IndexObject's values; ScanString keeps the loop without it).
+// (IndexObject's values). ScanString keeps a copy of the loop without it:
+// making ScanString a wrapper of this cost the Reader 5 % per record
+// (BenchmarkReaderRecord/learned 402 -> 428 ns/op).
 func scanString(b []byte, i int) (content []byte, escaped, nonASCII bool, end int, err error) {
 	if i >= len(b) || b[i] != '"' {
 		return nil, false, false, i, syntaxErr(i, "expected string")
