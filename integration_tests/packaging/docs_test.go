@@ -128,17 +128,7 @@ func section(page, title string) string {
 var configRowRe = regexp.MustCompile("(?m)^\\| `([^`]+)` \\| ([^|]*) \\| ([^|]*) \\| (.*) \\|$")
 
 func TestDocsConfigTablesMatchSpec(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds both connectors")
-	}
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, dst, err := harness.Binaries()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, src, dst := builtConnectors(t)
 	bins := map[string]string{harness.SourceName: src, harness.DestinationName: dst}
 	for _, dp := range docPages {
 		t.Run(dp.connector, func(t *testing.T) {

@@ -39,9 +39,10 @@ func specOf(t *testing.T, bin string) *connspec.Spec {
 	return s
 }
 
-// TestExamples parses every example and validates every config against the
-// connector it is for; the DAGs and scripts must at least compile.
-func TestExamples(t *testing.T) {
+// builtConnectors skips the test in -short mode (building both connectors
+// takes a while), else returns the repository root and the built binaries.
+func builtConnectors(t *testing.T) (root, src, dst string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds both connectors")
 	}
@@ -49,15 +50,22 @@ func TestExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, dst, err := harness.Binaries()
+	src, dst, err = harness.Binaries()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return root, src, dst
+}
+
+// TestExamples parses every example and validates every config against the
+// connector it is for; the DAGs and scripts must at least compile.
+func TestExamples(t *testing.T) {
+	root, src, dst := builtConnectors(t)
 	specs := map[string]*connspec.Spec{"source": specOf(t, src), "destination": specOf(t, dst)}
 	dir := filepath.Join(root, "examples")
 	var pyFiles []string
 	checked := map[string]int{}
-	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
