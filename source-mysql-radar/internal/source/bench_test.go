@@ -184,20 +184,11 @@ func BenchmarkReadStore(b *testing.B) {
 	var maxRSS int64
 	var rows int64
 	runSource := func() {
-		cmd := exec.Command(binary, "read", "--config", cfgPath, "--catalog", catPath)
-		cmd.Stdout = devnull
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		start := time.Now()
-		if err := cmd.Run(); err != nil {
-			b.Fatalf("source read: %v\n%s", err, stderr.String())
-		}
-		if d := time.Since(start); srcBest == 0 || d < srcBest {
+		d, rss := runSourceRead(b, binary, devnull, "read", "--config", cfgPath, "--catalog", catPath)
+		if srcBest == 0 || d < srcBest {
 			srcBest = d
 		}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > maxRSS {
-			maxRSS = ru.Maxrss
-		}
+		maxRSS = max(maxRSS, rss)
 	}
 	i := 0
 	for b.Loop() {
@@ -220,4 +211,24 @@ func BenchmarkReadStore(b *testing.B) {
 	b.ReportMetric(srcRate, "source_rows/s")
 	b.ReportMetric(srcRate/rawRate, "ratio")
 	b.ReportMetric(float64(maxRSS)/1024, "source_peak_rss_MB")
+}
+
+// runSourceRead runs the built source with args, its output discarded, and
+// returns its wall time and peak RSS (ru_maxrss, KiB).
+func runSourceRead(b *testing.B, binary string, devnull *os.File, args ...string) (time.Duration, int64) {
+	b.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Stdout = devnull
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("source read: %v\n%s", err, stderr.String())
+	}
+	d := time.Since(start)
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss
+	}
+	return d, rss
 }

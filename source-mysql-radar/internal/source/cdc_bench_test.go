@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -76,20 +75,11 @@ func BenchmarkCDCRead1M(b *testing.B) {
 	var rawBest, srcBest time.Duration
 	var maxRSS int64
 	runSource := func() {
-		cmd := exec.Command(binary, "read", "--config", cfgPath, "--catalog", catPath, "--state", statePath)
-		cmd.Stdout = devnull
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		t0 := time.Now()
-		if err := cmd.Run(); err != nil {
-			b.Fatalf("source read: %v\n%s", err, stderr.String())
-		}
-		if d := time.Since(t0); srcBest == 0 || d < srcBest {
+		d, rss := runSourceRead(b, binary, devnull, "read", "--config", cfgPath, "--catalog", catPath, "--state", statePath)
+		if srcBest == 0 || d < srcBest {
 			srcBest = d
 		}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > maxRSS {
-			maxRSS = ru.Maxrss
-		}
+		maxRSS = max(maxRSS, rss)
 	}
 	i := 0
 	for b.Loop() {
