@@ -18,6 +18,8 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// On the platform, TERMINATED kills the wrapper's subshell, our parent.
+	airbytecli.StopWithParent()
 	os.Exit(airbytecli.RunDestination(ctx, destination.New(version),
 		airbytecli.Options{Name: "destination-s3-parquet", Version: version, Commands: []*airbytecli.Command{partitions.Command()}},
 		os.Args, os.Stdin, os.Stdout, os.Stderr))

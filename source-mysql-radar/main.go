@@ -20,6 +20,8 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// On the platform, TERMINATED kills the wrapper's subshell, our parent.
+	airbytecli.StopWithParent()
 	code := airbytecli.RunSource(ctx, source.New(), airbytecli.Options{Name: "source-mysql-radar", Version: version}, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
