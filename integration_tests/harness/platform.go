@@ -51,6 +51,12 @@ type Sync struct {
 	// destination and the function runs (it may block, e.g. until the
 	// destination has reacted) before the line is forwarded.
 	Pause func(line []byte) func()
+
+	// idInState puts the state id where the platform puts it: inside the
+	// state object (StateWithId.kt, attachIdToStateMessageFromSource sets
+	// it as an additional property of AirbyteStateMessage). The process
+	// Sync keeps its top-level id, which the demo's progress reads.
+	idInState bool
 }
 
 // Ack is a STATE the destination echoed.
@@ -167,8 +173,27 @@ func (s *Sync) Run(ctx context.Context) (*SyncResult, error) {
 	if s.OnStart != nil {
 		s.OnStart(src.Process, dst.Process)
 	}
+	res := &SyncResult{}
+	writeErr := s.pump(res, srcOut, dstIn, dstOut)
+	srcWait := src.Wait()
+	dstWait := dst.Wait()
+	res.SourceCode, res.DestinationCode = exitCode(srcWait), exitCode(dstWait)
+	res.SourceStderr, res.DestinationStderr = srcErr.String(), dstErr.String()
+	if writeErr != nil && res.DestinationCode == 0 {
+		res.Problems = append(res.Problems, fmt.Sprintf("writing to the destination failed: %v", writeErr))
+	}
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	return res, nil
+}
 
-	res := &SyncResult{Records: map[string]int64{}}
+// pump plays the platform between the source's stdout, the destination's
+// stdin and the destination's stdout, filling res; it returns when the
+// source's output has ended, dstIn is closed and the destination's output
+// has ended, with the first error writing to the destination.
+func (s *Sync) pump(res *SyncResult, srcOut io.Reader, dstIn io.WriteCloser, dstOut io.Reader) error {
+	res.Records = map[string]int64{}
 	if s.KeepRecords {
 		res.Data = map[string][]json.RawMessage{}
 	}
@@ -313,7 +338,11 @@ func (s *Sync) Run(ctx context.Context) (*SyncResult, error) {
 				pending[nextID] = pendingState{id: nextID, count: count}
 				mu.Unlock()
 				res.StatesSent++
-				forward(withID(line, nextID))
+				if s.idInState {
+					forward(withStateID(line, nextID))
+				} else {
+					forward(withID(line, nextID))
+				}
 				forward([]byte{'\n'})
 			}
 		}
@@ -330,18 +359,8 @@ func (s *Sync) Run(ctx context.Context) (*SyncResult, error) {
 		writeErr = bw.Flush()
 	}
 	dstIn.Close()
-	srcWait := src.Wait()
 	wg.Wait()
-	dstWait := dst.Wait()
-	res.SourceCode, res.DestinationCode = exitCode(srcWait), exitCode(dstWait)
-	res.SourceStderr, res.DestinationStderr = srcErr.String(), dstErr.String()
-	if writeErr != nil && res.DestinationCode == 0 {
-		problem("writing to the destination failed: %v", writeErr)
-	}
-	if ctx.Err() != nil {
-		return res, ctx.Err()
-	}
-	return res, nil
+	return writeErr
 }
 
 func exitCode(err error) int {
@@ -443,12 +462,38 @@ func withID(line []byte, id int64) []byte {
 	return append(out, line[i+1:]...)
 }
 
-// stateID returns the top-level integer id of an echoed state.
+// withStateID inserts the platform's integer "id" first in the STATE
+// message's state object, as attachIdToStateMessageFromSource does.
+func withStateID(line []byte, id int64) []byte {
+	i := bytes.Index(line, []byte(`"state":{`))
+	if i < 0 {
+		return withID(line, id)
+	}
+	i += len(`"state":{`)
+	out := make([]byte, 0, len(line)+24)
+	out = append(out, line[:i]...)
+	out = append(out, `"id":`...)
+	out = strconv.AppendInt(out, id, 10)
+	out = append(out, ',')
+	return append(out, line[i:]...)
+}
+
+// stateID returns the integer id of an echoed state: the state object's
+// (where the platform puts it), else the message's top-level one.
 func stateID(line []byte) (int64, bool) {
 	var env struct {
-		ID json.RawMessage `json:"id"`
+		ID    json.RawMessage `json:"id"`
+		State struct {
+			ID json.RawMessage `json:"id"`
+		} `json:"state"`
 	}
-	if err := json.Unmarshal(line, &env); err != nil || len(env.ID) == 0 {
+	if err := json.Unmarshal(line, &env); err != nil {
+		return 0, false
+	}
+	if len(env.State.ID) > 0 {
+		env.ID = env.State.ID
+	}
+	if len(env.ID) == 0 {
 		return 0, false
 	}
 	id, err := strconv.ParseInt(string(env.ID), 10, 64)

@@ -1,0 +1,240 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cognitivo/radar-connectors/integration_tests/duck"
+	"github.com/cognitivo/radar-connectors/integration_tests/harness"
+	"github.com/cognitivo/radar-connectors/protocol"
+)
+
+// The tests below run the connector images as the Airbyte platform does
+// (harness.PlatformSync: the launcher's sh -c wrappers, FIFOs, uid 1000,
+// no capabilities), against MariaDB and the S3 server on the host.
+
+// platformImages returns the images under test: RADAR_SOURCE_IMAGE and
+// RADAR_DESTINATION_IMAGE (set by `make acceptance-images`-style targets
+// after `make images`). The test skips, saying why, when they are unset or
+// no Docker daemon answers.
+func platformImages(t *testing.T) (source, destination string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs Docker containers")
+	}
+	source, destination = os.Getenv("RADAR_SOURCE_IMAGE"), os.Getenv("RADAR_DESTINATION_IMAGE")
+	if source == "" || destination == "" {
+		t.Skip("RADAR_SOURCE_IMAGE and RADAR_DESTINATION_IMAGE are not set (build them with `make images`)")
+	}
+	if !harness.DockerAvailable() {
+		t.Skip("no Docker daemon answers")
+	}
+	return source, destination
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// platformSync runs one sync through the images and checks the platform's
+// view of it: both exitCode.txt files 0 and every state acknowledged.
+func (e *env) platformSync(srcImg, dstImg, srcCfg, dstCfg string, cat *protocol.ConfiguredCatalog, state []byte, hook func(*harness.PlatformSync)) *harness.PlatformResult {
+	e.t.Helper()
+	p := &harness.PlatformSync{SourceImage: srcImg, DestinationImage: dstImg, WorkDir: e.t.TempDir(),
+		Name:         "platform-" + strings.ReplaceAll(strings.ToLower(e.t.Name()), "/", "-") + "-" + time.Now().Format("150405.000"),
+		SourceConfig: readFile(e.t, srcCfg), DestinationConfig: readFile(e.t, dstCfg),
+		Catalog: mustJSON(e.t, cat), State: state}
+	p.Name = strings.ReplaceAll(p.Name, ".", "")
+	if hook != nil {
+		hook(p)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	res, err := p.Run(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Logf("platform sync: %v, %d states, %d acknowledged", res.Elapsed.Round(time.Millisecond), res.StatesSent, len(res.Acks))
+	return res
+}
+
+func expectPlatformSuccess(t *testing.T, res *harness.PlatformResult) {
+	t.Helper()
+	for _, p := range res.Problems {
+		t.Errorf("platform: %s", p)
+	}
+	if res.SourceExitFile != 0 || res.DestinationExitFile != 0 || res.SourceCode != 0 || res.DestinationCode != 0 {
+		t.Fatalf("exitCode.txt source %d destination %d (containers %d, %d)\nerrors: %+v\nsource stderr: %s\ndestination stderr: %s\nwrappers: %s %s",
+			res.SourceExitFile, res.DestinationExitFile, res.SourceCode, res.DestinationCode, res.Errors(),
+			res.SourceStderr, res.DestinationStderr, res.SourceWrapper, res.DestinationWrapper)
+	}
+	if len(res.Acks) != res.StatesSent || res.StatesSent == 0 {
+		t.Errorf("the destination acknowledged %d of %d states", len(res.Acks), res.StatesSent)
+	}
+	if !strings.Contains(res.SourceWrapper, "Using AIRBYTE_ENTRYPOINT: ") {
+		t.Errorf("source wrapper output %q", res.SourceWrapper)
+	}
+}
+
+// TestPlatformOperations runs spec, check and discover of both images
+// through the launcher's connectorOperation wrapper and reads
+// jobOutput.json and exitCode.txt as the sidecar does.
+func TestPlatformOperations(t *testing.T) {
+	srcImg, dstImg := platformImages(t)
+	e := newEnv(t, 50)
+	srcCfg, dstCfg := readFile(t, e.sourceConfig()), readFile(t, e.destinationConfig(nil))
+	ctx := context.Background()
+	for _, tt := range []struct {
+		image, op string
+		config    []byte
+		want      protocol.Type
+	}{
+		{srcImg, "spec", nil, protocol.TypeSpec},
+		{srcImg, "check", srcCfg, protocol.TypeConnectionStatus},
+		{srcImg, "discover", srcCfg, protocol.TypeCatalog},
+		{dstImg, "spec", nil, protocol.TypeSpec},
+		{dstImg, "check", dstCfg, protocol.TypeConnectionStatus},
+	} {
+		name := "platform-op-" + tt.op + "-" + time.Now().Format("150405000")
+		start := time.Now()
+		res, err := harness.RunOperation(ctx, tt.image, name, t.TempDir(), tt.op, tt.config)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tt.image, tt.op, err)
+		}
+		if res.ExitCode != 0 {
+			t.Errorf("%s %s: exitCode.txt %d: %s", tt.image, tt.op, res.ExitCode, res.JobOutput)
+		}
+		var found int
+		for _, l := range res.Messages {
+			var m protocol.Message
+			if err := json.Unmarshal(l, &m); err != nil {
+				t.Errorf("%s %s: jobOutput.json line is not a message: %.200s", tt.image, tt.op, l)
+				continue
+			}
+			if m.Type == tt.want {
+				found++
+				if m.Type == protocol.TypeConnectionStatus && m.ConnectionStatus.Status != protocol.StatusSucceeded {
+					t.Errorf("%s check: %+v", tt.image, m.ConnectionStatus)
+				}
+			}
+		}
+		if found != 1 {
+			t.Errorf("%s %s: %d %s messages in jobOutput.json, want 1", tt.image, tt.op, found, tt.want)
+		}
+		t.Logf("%s %s through the wrapper: %v", tt.image, tt.op, time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// TestPlatformFullRefreshThenIncremental: a full refresh, then an
+// incremental sync resumed from the acknowledged states written to
+// inputState.json, both through the images.
+func TestPlatformFullRefreshThenIncremental(t *testing.T) {
+	srcImg, dstImg := platformImages(t)
+	e := newEnv(t, 800)
+	srcCfg, dstCfg := e.sourceConfig(), e.destinationConfig(nil)
+	cat := e.discover(srcCfg)
+	full := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, configure(cat, protocol.SyncModeFullRefresh, protocol.DestinationOverwrite, 1,
+		nil, map[string]bool{"store": true, "product": true}), nil, nil)
+	expectPlatformSuccess(t, full)
+	e.compare("store", duck.CompareOptions{})
+	e.compare("product", duck.CompareOptions{})
+
+	only := map[string]bool{"store": true, "product": true}
+	inc := configure(cat, protocol.SyncModeIncremental, protocol.DestinationAppend, 1, cursors, only)
+	first := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, inc, nil, nil)
+	expectPlatformSuccess(t, first)
+	if _, err := e.db.Exec("UPDATE product SET price = price + 1, updated_at = '2030-01-01 00:00:00' WHERE id <= 20"); err != nil {
+		t.Fatal(err)
+	}
+	second := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, inc, first.NextState(), nil)
+	expectPlatformSuccess(t, second)
+	if n := second.Records[e.dbName+".product"]; n < 20 || n > 40 {
+		t.Errorf("resumed sync read %d product records, want the 20 updated (plus boundary duplicates)", n)
+	}
+	e.compareLatest("product", "id", "updated_at")
+	e.compareLatest("store", "Id", "Modified_At")
+}
+
+// TestPlatformTerminateMidTable creates TERMINATED in /source and /dest
+// (what the orchestrator's exit trap does) while the big table streams;
+// both containers must exit within the wrapper's check interval plus a
+// margin, leave no open multipart upload and no unreadable object, and a
+// sync resumed from the acknowledged states must lose no row.
+func TestPlatformTerminateMidTable(t *testing.T) {
+	srcImg, dstImg := platformImages(t)
+	e := newEnv(t, 20000)
+	srcCfg := e.sourceConfig()
+	// Small parts, so a multipart upload is open when the sync stops.
+	dstCfg := e.destinationConfig(map[string]any{"file_size_mb": 5})
+	cat := e.discover(srcCfg)
+	only := map[string]bool{"store": true}
+	inc := configure(cat, protocol.SyncModeIncremental, protocol.DestinationAppend, 1, cursors, only)
+
+	var once sync.Once
+	var stopped time.Time
+	var records int
+	res := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, inc, nil, func(p *harness.PlatformSync) {
+		var srcDir, dstDir string
+		p.OnContainers = func(s, d string) { srcDir, dstDir = s, d }
+		p.Sync.OnSourceLine = func(line []byte) {
+			if !bytes.HasPrefix(line, []byte(`{"type":"RECORD"`)) {
+				return
+			}
+			records++
+			if records == 5000 {
+				once.Do(func() {
+					stopped = time.Now()
+					if err := harness.Terminate(srcDir, dstDir); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
+	})
+	if stopped.IsZero() {
+		t.Fatalf("the sync ended after %d records, before the stop", records)
+	}
+	took := time.Since(stopped)
+	limit := time.Duration(harness.TerminationCheckInterval)*time.Second + 10*time.Second
+	t.Logf("stopped after %d records; both containers gone %v after TERMINATED; exitCode.txt source %d destination %d; %d of %d states acknowledged",
+		records, took.Round(time.Millisecond), res.SourceExitFile, res.DestinationExitFile, len(res.Acks), res.StatesSent)
+	if took > limit {
+		t.Errorf("containers took %v to exit after TERMINATED, limit %v", took, limit)
+	}
+	if res.SourceExitFile == 0 {
+		t.Errorf("source exitCode.txt 0 after TERMINATED mid-table; want it killed")
+	}
+	if ups, err := e.s3.MultipartUploads(context.Background(), bucket); err != nil || len(ups) > 0 {
+		t.Errorf("open multipart uploads after the stop: %v (%v)", ups, err)
+	}
+	// Every object is a whole Parquet file DuckDB reads.
+	objs, _ := e.s3.List(context.Background(), bucket, bucketPath+"/store/")
+	if len(objs) > 0 {
+		if _, err := e.duck.Codecs(e.streamFiles("store")); err != nil {
+			t.Errorf("an object left by the stopped sync is not readable Parquet: %v", err)
+		}
+	}
+	second := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, inc, res.NextState(), nil)
+	expectPlatformSuccess(t, second)
+	e.compare("store", duck.CompareOptions{AllowDuplicates: true})
+}
