@@ -184,8 +184,7 @@ func TestPlatformTerminateMidTable(t *testing.T) {
 	srcImg, dstImg := platformImages(t)
 	e := newEnv(t, 20000)
 	srcCfg := e.sourceConfig()
-	// Small parts, so a multipart upload is open when the sync stops.
-	dstCfg := e.destinationConfig(map[string]any{"file_size_mb": 5})
+	dstCfg := e.destinationConfig(nil)
 	cat := e.discover(srcCfg)
 	only := map[string]bool{"store": true}
 	inc := configure(cat, protocol.SyncModeIncremental, protocol.DestinationAppend, 1, cursors, only)
@@ -196,16 +195,29 @@ func TestPlatformTerminateMidTable(t *testing.T) {
 	res := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, inc, nil, func(p *harness.PlatformSync) {
 		var srcDir, dstDir string
 		p.OnContainers = func(s, d string) { srcDir, dstDir = s, d }
-		p.Sync.OnSourceLine = func(line []byte) {
+		// At the stop the driver flushes what it forwarded, creates
+		// TERMINATED and stops reading the source (the orchestrator is
+		// gone), until the source's wrapper has written exitCode.txt.
+		p.Sync.Pause = func(line []byte) func() {
 			if !bytes.HasPrefix(line, []byte(`{"type":"RECORD"`)) {
-				return
+				return nil
 			}
 			records++
-			if records == 5000 {
+			if records != 3000 {
+				return nil
+			}
+			return func() {
 				once.Do(func() {
 					stopped = time.Now()
 					if err := harness.Terminate(srcDir, dstDir); err != nil {
 						t.Error(err)
+					}
+					deadline := time.Now().Add(30 * time.Second)
+					for time.Now().Before(deadline) {
+						if _, err := harness.ReadExitCode(srcDir); err == nil {
+							return
+						}
+						time.Sleep(50 * time.Millisecond)
 					}
 				})
 			}
@@ -221,8 +233,8 @@ func TestPlatformTerminateMidTable(t *testing.T) {
 	if took > limit {
 		t.Errorf("containers took %v to exit after TERMINATED, limit %v", took, limit)
 	}
-	if res.SourceExitFile == 0 {
-		t.Errorf("source exitCode.txt 0 after TERMINATED mid-table; want it killed")
+	if res.SourceExitFile != 143 {
+		t.Errorf("source exitCode.txt %d after TERMINATED mid-table; want 143 (the wrapper's kill)", res.SourceExitFile)
 	}
 	if ups, err := e.s3.MultipartUploads(context.Background(), bucket); err != nil || len(ups) > 0 {
 		t.Errorf("open multipart uploads after the stop: %v (%v)", ups, err)
