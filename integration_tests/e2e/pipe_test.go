@@ -377,6 +377,12 @@ func TestStatesAreEchoedWithPlatformIDs(t *testing.T) {
 // sync; the latest Parquet copy of every key matches MySQL and deleted rows
 // carry _ab_cdc_deleted_at.
 func TestCDCWithDeletes(t *testing.T) {
+	cdcWithDeletes(t, (*env).sync)
+}
+
+// cdcWithDeletes runs a CDC snapshot, changes, and a CDC sync with run
+// (the process pipe, or the images as the platform starts them).
+func cdcWithDeletes(t *testing.T, run func(e *env, srcCfg, dstCfg string, cat *protocol.ConfiguredCatalog, state []byte) *harness.SyncResult) {
 	my := harness.StartMariaDB(t, harness.ServerOptions{Binlog: true})
 	name := my.CreateDatabase(t, "cdc")
 	db, err := my.Open(name)
@@ -413,7 +419,7 @@ func TestCDCWithDeletes(t *testing.T) {
 		configured.Streams = append(configured.Streams, protocol.ConfiguredStream{Stream: s, SyncMode: protocol.SyncModeIncremental,
 			DestinationSyncMode: protocol.DestinationAppend, CursorField: s.DefaultCursorField, PrimaryKey: s.SourceDefinedPrimaryKey})
 	}
-	first := e.sync(srcCfg, dstCfg, configured, nil)
+	first := run(e, srcCfg, dstCfg, configured, nil)
 	if n := first.Records[name+".store"]; n != 600 {
 		t.Errorf("snapshot read %d store rows, want 600", n)
 	}
@@ -430,7 +436,7 @@ func TestCDCWithDeletes(t *testing.T) {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
-	second := e.sync(srcCfg, dstCfg, configured, first.NextState())
+	second := run(e, srcCfg, dstCfg, configured, first.NextState())
 	if n := second.Records[name+".store"]; n != 5+10+3 {
 		t.Errorf("second sync read %d store changes, want 18 (5 inserts, 10 updates, 3 deletes)", n)
 	}

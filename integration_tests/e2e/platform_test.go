@@ -250,3 +250,14 @@ func TestPlatformTerminateMidTable(t *testing.T) {
 	expectPlatformSuccess(t, second)
 	e.compare("store", duck.CompareOptions{AllowDuplicates: true})
 }
+
+// TestPlatformCDC runs the CDC snapshot and the CDC sync of
+// TestCDCWithDeletes through the images, against the binlog mariadbd.
+func TestPlatformCDC(t *testing.T) {
+	srcImg, dstImg := platformImages(t)
+	cdcWithDeletes(t, func(e *env, srcCfg, dstCfg string, cat *protocol.ConfiguredCatalog, state []byte) *harness.SyncResult {
+		res := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, cat, state, nil)
+		expectPlatformSuccess(t, res)
+		return res.SyncResult
+	})
+}
