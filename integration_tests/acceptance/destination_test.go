@@ -39,6 +39,7 @@ func TestDestinationAcceptance(t *testing.T) {
 	s3 := harness.StartS3(t, acceptanceBucket)
 	r := &acceptance.Runner{Dir: connectorDir(t, harness.DestinationName), Binary: dst,
 		Paths: map[string]string{"secrets/config.json": destinationConfig(t, s3, "")}}
+	useImage(t, r, *destinationImage)
 	results, err := r.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,9 @@ type Runner struct {
 	Dir string
 	// Binary is the connector executable.
 	Binary string
+	// Image, if set, is a connector image run instead of Binary, through
+	// its ENTRYPOINT as CAT runs it (harness.ImageCommand).
+	Image string
 	// Paths maps paths as written in the config (e.g. secrets/config.json)
 	// to real files, so tests can supply configs outside the repository.
 	Paths map[string]string
@@ -108,6 +111,9 @@ func (r *Runner) exec(ctx context.Context, timeout int, args ...string) (*harnes
 	}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	if r.Image != "" {
+		return harness.ImageCommand(ctx, r.Image, nil, r.Env, args...)
+	}
 	return harness.Command(ctx, r.Binary, nil, r.Env, args...)
 }
 

@@ -41,7 +41,9 @@ func sourceRunner(t *testing.T, dir string) *acceptance.Runner {
 		"replication_method": map[string]any{"method": "STANDARD", "initial_waiting_seconds": 300},
 		"jdbc_url_params":    "allowPublicKeyRetrieval=true&useSSL=false",
 	})
-	return &acceptance.Runner{Dir: dir, Binary: src, Paths: map[string]string{"secrets/config.json": cfg}}
+	r := &acceptance.Runner{Dir: dir, Binary: src, Paths: map[string]string{"secrets/config.json": cfg}}
+	useImage(t, r, *sourceImage)
+	return r
 }
 
 func connectorDir(t *testing.T, name string) string {

@@ -367,3 +367,38 @@ func Terminate(sourceDir, destDir string) error {
 	}
 	return nil
 }
+
+// ImageCommand runs a connector image with args as Airbyte's CAT does (the
+// image's ENTRYPOINT, connector_runner.py), with the platform's security
+// context (uid 1000, no capabilities, no privilege escalation) and host
+// networking; every absolute file path among args is mounted read-only at
+// the same path. Output is parsed as Command does.
+func ImageCommand(ctx context.Context, image string, stdin []byte, env []string, args ...string) (*Result, error) {
+	dargs := []string{"run", "--rm", "-i", "--user", "1000:1000", "--cap-drop", "ALL",
+		"--security-opt", "no-new-privileges", "--network", "host"}
+	mounted := map[string]bool{}
+	for _, a := range args {
+		if !filepath.IsAbs(a) {
+			continue
+		}
+		st, err := os.Stat(a)
+		if err != nil || st.IsDir() {
+			continue
+		}
+		// The connector runs as uid 1000: the file and its folder (often a
+		// 0700 test TempDir) must be readable by others.
+		_ = os.Chmod(a, st.Mode().Perm()|0o044)
+		if d := filepath.Dir(a); !mounted[d] {
+			if dst, err := os.Stat(d); err == nil {
+				_ = os.Chmod(d, dst.Mode().Perm()|0o055)
+			}
+			mounted[d] = true
+			dargs = append(dargs, "-v", d+":"+d+":ro")
+		}
+	}
+	for _, e := range append(append([]string(nil), PlatformEnv...), env...) {
+		dargs = append(dargs, "-e", e)
+	}
+	dargs = append(dargs, image)
+	return Command(ctx, "docker", stdin, nil, append(dargs, args...)...)
+}

@@ -35,14 +35,15 @@ func (p pathFlags) Set(v string) error {
 func main() {
 	connector := flag.String("connector", "", "connector folder holding acceptance-test-config.yml")
 	binary := flag.String("binary", "", "connector executable")
+	image := flag.String("image", "", "connector image to run instead of -binary (through its ENTRYPOINT, as CAT does)")
 	paths := pathFlags{}
 	flag.Var(paths, "path", "map a path used in the config to a real file (repeatable), e.g. secrets/config.json=/tmp/c.json")
 	flag.Parse()
-	if *connector == "" || *binary == "" {
+	if *connector == "" || (*binary == "" && *image == "") {
 		flag.Usage()
 		os.Exit(2)
 	}
-	r := &acceptance.Runner{Dir: *connector, Binary: *binary, Paths: paths}
+	r := &acceptance.Runner{Dir: *connector, Binary: *binary, Image: *image, Paths: paths}
 	results, err := r.Run(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "acceptance:", err)
