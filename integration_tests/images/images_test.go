@@ -45,7 +45,6 @@ func imageRefs(t *testing.T) (source, destination string) {
 	return harness.Images(t)
 }
 
-
 // dockerRun runs the image with the platform's flags plus extra docker
 // flags, then args, and validates stdout as protocol lines.
 func dockerRun(t *testing.T, ref string, flags []string, args ...string) *harness.Result {
