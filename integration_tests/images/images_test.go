@@ -238,3 +238,37 @@ func TestSourceCheckMariaDB(t *testing.T) {
 		})
 	}
 }
+
+// TestLocalBasesIdempotent runs .docker/local-bases.sh twice: the second run
+// must name the same two tags, find both, and import nothing.
+func TestLocalBasesIdempotent(t *testing.T) {
+	imageRefs(t)
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func() (stdout, stderr string) {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(root, ".docker", "local-bases.sh"))
+		var errb strings.Builder
+		cmd.Stderr = &errb
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("local-bases.sh: %v\n%s", err, errb.String())
+		}
+		return string(out), errb.String()
+	}
+	first, _ := run()
+	second, log := run()
+	if first != second {
+		t.Errorf("second run names other images:\n%s\nwant\n%s", second, first)
+	}
+	for _, want := range []string{"BUILD_IMAGE=radar-local/go:", "RUNTIME_IMAGE=radar-local/busybox:"} {
+		if !strings.Contains(second, want) {
+			t.Errorf("output lacks %s: %s", want, second)
+		}
+	}
+	if strings.Count(log, " exists") != 2 || strings.Contains(log, "imported") {
+		t.Errorf("second run did not find both tags, or imported again:\n%s", log)
+	}
+}
