@@ -10,7 +10,7 @@ BIN     := bin
 LDFLAGS := -s -w -X main.version=$(VERSION)
 MODULES := protocol source-mysql-radar destination-s3-parquet integration_tests
 
-.PHONY: all build test test-short bench demo lint fmt acceptance docker clean fuzz
+.PHONY: all build test test-short bench demo lint fmt acceptance docker images clean fuzz
 
 all: build
 
@@ -67,6 +67,20 @@ fmt:
 docker:
 	docker build -f Dockerfile.source --build-arg VERSION=$(VERSION) -t $(IMAGE_PREFIX)/source-mysql-radar:$(VERSION) .
 	docker build -f Dockerfile.destination --build-arg VERSION=$(VERSION) -t $(IMAGE_PREFIX)/destination-s3-parquet:$(VERSION) .
+
+# Both images without any registry (the case on these machines and in CI):
+# .docker/local-bases.sh makes the base images from Debian packages and this
+# machine's Go toolchain (once; it skips tags that exist), then the classic
+# builder builds the same Dockerfiles as `make docker` on them, pulling
+# nothing. Go modules come from the Go module proxy.
+images:
+	@set -e; bases=$$(GO='$(GO)' .docker/local-bases.sh); eval "$$bases"; \
+	for c in source:source-mysql-radar destination:destination-s3-parquet; do \
+		echo "== docker build Dockerfile.$${c%%:*} on $$BUILD_IMAGE, $$RUNTIME_IMAGE"; \
+		DOCKER_BUILDKIT=0 docker build --pull=false -f Dockerfile.$${c%%:*} \
+			--build-arg BUILD_IMAGE=$$BUILD_IMAGE --build-arg RUNTIME_IMAGE=$$RUNTIME_IMAGE \
+			--build-arg VERSION=$(VERSION) $(IMAGES_BUILD_ARGS) -t $(IMAGE_PREFIX)/$${c#*:}:$(VERSION) . ; \
+	done
 
 clean:
 	rm -rf $(BIN)
