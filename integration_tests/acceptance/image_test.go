@@ -1,6 +1,7 @@
 package acceptance_test
 
 import (
+	"context"
 	"flag"
 	"os"
 	"testing"
@@ -24,8 +25,8 @@ func useImage(t *testing.T, r *acceptance.Runner, image string) {
 	if image == "" {
 		return
 	}
-	if !harness.DockerAvailable() {
-		t.Fatalf("image %s asked for, but no Docker daemon answers", image)
+	if err := harness.DockerAvailable(context.Background()); err != nil {
+		t.Fatalf("image %s asked for: %v", image, err)
 	}
 	r.Image = image
 	t.Logf("running the suites against image %s", image)

@@ -20,22 +20,21 @@ import (
 // no capabilities), against MariaDB and the S3 server on the host.
 
 // platformImages returns the images under test: RADAR_SOURCE_IMAGE and
-// RADAR_DESTINATION_IMAGE (set by `make acceptance-images`-style targets
-// after `make images`). The test skips, saying why, when they are unset or
-// no Docker daemon answers.
+// RADAR_DESTINATION_IMAGE when set, else harness.Images (`make images`,
+// skipping with the reason when no Docker daemon answers).
 func platformImages(t *testing.T) (source, destination string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs Docker containers")
 	}
 	source, destination = os.Getenv("RADAR_SOURCE_IMAGE"), os.Getenv("RADAR_DESTINATION_IMAGE")
-	if source == "" || destination == "" {
-		t.Skip("RADAR_SOURCE_IMAGE and RADAR_DESTINATION_IMAGE are not set (build them with `make images`)")
+	if source != "" && destination != "" {
+		if err := harness.DockerAvailable(context.Background()); err != nil {
+			t.Skipf("images %s and %s asked for, but %v", source, destination, err)
+		}
+		return source, destination
 	}
-	if !harness.DockerAvailable() {
-		t.Skip("no Docker daemon answers")
-	}
-	return source, destination
+	return harness.Images(t)
 }
 
 func readFile(t *testing.T, path string) []byte {

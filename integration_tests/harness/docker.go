@@ -37,13 +37,6 @@ import (
 // (ArchitectureDecider.kt, buildLegacyEnvironment).
 var PlatformEnv = []string{"DATA_CHANNEL_FORMAT=JSONL", "DATA_CHANNEL_MEDIUM=STDIO"}
 
-// DockerAvailable reports whether a Docker daemon answers.
-func DockerAvailable() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return exec.CommandContext(ctx, "docker", "version", "--format", "{{.Server.Version}}").Run() == nil
-}
-
 // PlatformDir makes a host directory mounted as a container's working
 // directory: owned by group 1000 and group-writable (setgid, so files the
 // driver or the connector create stay in group 1000), as the pod's
