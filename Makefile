@@ -10,7 +10,7 @@ BIN     := bin
 LDFLAGS := -s -w -X main.version=$(VERSION)
 MODULES := protocol source-mysql-radar destination-s3-parquet integration_tests
 
-.PHONY: all build test test-short bench demo lint fmt acceptance docker images clean fuzz
+.PHONY: all build test test-short bench demo lint fmt acceptance acceptance-images docker images clean fuzz
 
 all: build
 
@@ -56,6 +56,13 @@ demo: build
 # Against any binary: cd integration_tests && go run ./cmd/acceptance -h
 acceptance: build
 	cd integration_tests && $(GO) test -count=1 -v -run Acceptance ./acceptance/
+
+# The same suites against the images (`make images`), each run through its
+# ENTRYPOINT as Airbyte's CAT does, as uid 1000 with no capabilities.
+acceptance-images: images
+	cd integration_tests && RADAR_SOURCE_IMAGE=$(IMAGE_PREFIX)/source-mysql-radar:$(VERSION) \
+		RADAR_DESTINATION_IMAGE=$(IMAGE_PREFIX)/destination-s3-parquet:$(VERSION) \
+		$(GO) test -count=1 -v -run Acceptance ./acceptance/
 
 lint:
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
