@@ -183,14 +183,16 @@ func TestPlatformTerminateMidTable(t *testing.T) {
 	srcImg, dstImg := platformImages(t)
 	e := newEnv(t, 20000)
 	srcCfg := e.sourceConfig()
-	dstCfg := e.destinationConfig(nil)
+	// A stream's file closes after 0.5 s without records, so the states of
+	// the finished stream are acknowledged while the driver holds the stop.
+	dstCfg := e.destinationConfig(map[string]any{"idle_stream_close_seconds": 0.5})
 	cat := e.discover(srcCfg)
-	only := map[string]bool{"store": true}
+	only := map[string]bool{"product": true, "store": true}
 	inc := configure(cat, protocol.SyncModeIncremental, protocol.DestinationAppend, 1, cursors, only)
 
 	var once sync.Once
 	var stopped time.Time
-	var records int
+	var records, states, sinceState int
 	res := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, inc, nil, func(p *harness.PlatformSync) {
 		var srcDir, dstDir string
 		p.OnContainers = func(s, d string) { srcDir, dstDir = s, d }
@@ -198,11 +200,20 @@ func TestPlatformTerminateMidTable(t *testing.T) {
 		// TERMINATED and stops reading the source (the orchestrator is
 		// gone), until the source's wrapper has written exitCode.txt.
 		p.Sync.Pause = func(line []byte) func() {
+			if bytes.HasPrefix(line, []byte(`{"type":"STATE"`)) {
+				states++
+				return nil
+			}
 			if !bytes.HasPrefix(line, []byte(`{"type":"RECORD"`)) {
 				return nil
 			}
 			records++
-			if records != 3000 {
+			// Stop 3000 records into the stream after the first state.
+			if states == 0 {
+				sinceState = 0
+				return nil
+			}
+			if sinceState++; sinceState != 3000 {
 				return nil
 			}
 			return func() {
@@ -245,8 +256,13 @@ func TestPlatformTerminateMidTable(t *testing.T) {
 			t.Errorf("an object left by the stopped sync is not readable Parquet: %v", err)
 		}
 	}
+	if len(res.Acks) == 0 {
+		t.Errorf("no state acknowledged before the stop: the resume would prove nothing")
+	}
 	second := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, inc, res.NextState(), nil)
 	expectPlatformSuccess(t, second)
+	t.Logf("resumed sync read product %d, store %d records", second.Records[e.dbName+".product"], second.Records[e.dbName+".store"])
+	e.compare("product", duck.CompareOptions{AllowDuplicates: true})
 	e.compare("store", duck.CompareOptions{AllowDuplicates: true})
 }
 
