@@ -483,7 +483,7 @@ func build(n *arrowschema.Node, b array.Builder, path string, layout arrowschema
 	case arrowschema.Date:
 		return &dateAppender{b: b.(*array.Date32Builder)}
 	case arrowschema.Time:
-		return &timeAppender{b: b.(*array.Time64Builder)}
+		return &timeAppender{b: b.(*array.StringBuilder)}
 	case arrowschema.Timestamp:
 		return &timestampAppender{b: b.(*array.TimestampBuilder)}
 	case arrowschema.Binary:

@@ -366,20 +366,17 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
+// timeAppender writes a time as its canonical text (appendTimeText): a
+// STRING column, since Athena has no TIME column type.
 type timeAppender struct {
-	b *array.Time64Builder
+	b *array.StringBuilder
 }
 
 func (a *timeAppender) try(v []byte, row *row) bool {
 	s, ok := stringContent(v, row)
 	if ok {
-		var us int64
-		if us, ok = parseTime(s); ok {
-			if a.b.Len() < a.b.Cap() {
-				a.b.UnsafeAppend(arrow.Time64(us))
-			} else {
-				a.b.Append(arrow.Time64(us))
-			}
+		if row.digits, ok = appendTimeText(row.digits[:0], s); ok {
+			appendBinary(a.b.BinaryBuilder, row.digits)
 			return true
 		}
 	}
