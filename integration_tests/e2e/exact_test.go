@@ -61,6 +61,7 @@ func TestTypeZooAndTimeLimitsExact(t *testing.T) {
 	e.sync(srcCfg, e.destinationConfig(nil), configured, nil)
 	for s := range only {
 		e.compare(s, duck.CompareOptions{})
+		crossCheckJS(t, e.duck, e.streamFiles(s))
 	}
 
 	legacyPath := bucketPath + "/legacy"
@@ -100,6 +101,7 @@ func (e *env) compareLegacy(path, stream string) {
 		}
 		exprs = append(exprs, fmt.Sprintf("coalesce(map_extract_value(_airbyte_additional_properties, %s), CAST(%s AS VARCHAR)) AS %s", lit, id, id))
 	}
+	crossCheckJS(e.t, e.duck, files)
 	src := duck.ParquetSource(files)
 	// A date or time that parses is in member0: member1 stays empty.
 	var n int
