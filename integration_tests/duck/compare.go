@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"math/big"
 	"sort"
 	"strconv"
 	"strings"
@@ -304,7 +305,7 @@ func isBinary(c MySQLColumn) bool {
 
 // canonicalMySQL renders a MySQL text-protocol value in the form the
 // comparison uses, or nil for values the connectors emit as null (SQL NULL,
-// zero dates, TIME values outside a time of day).
+// zero dates).
 func canonicalMySQL(c MySQLColumn, raw []byte) *string {
 	if raw == nil {
 		return nil
@@ -333,11 +334,8 @@ func canonicalMySQL(c MySQLColumn, raw []byte) *string {
 		}
 		return str(normTimestamp(s))
 	case "time":
-		neg := strings.HasPrefix(s, "-")
-		h, _ := strconv.Atoi(strings.SplitN(strings.TrimPrefix(s, "-"), ":", 2)[0])
-		if neg || h >= 24 {
-			return nil
-		}
+		// Every TIME arrives exact, negative and beyond 24h included, as
+		// the text [-]HH:MM:SS.ffffff.
 		return str(normTime(s))
 	}
 	return str(s)
@@ -416,8 +414,15 @@ func sameValue(c MySQLColumn, want, got *string) bool {
 	return *want == *got
 }
 
-// sameDecimal compares decimal texts numerically ("1.50" == "1.5").
+// sameDecimal compares decimal texts numerically and exactly ("1.50" ==
+// "1.5", "0.0000000001" == "1e-10", as the 0.3.x layout's DOUBLE prints it).
 func sameDecimal(a, b string) bool {
+	var x, y big.Rat
+	if _, ok := x.SetString(a); ok {
+		if _, ok := y.SetString(b); ok {
+			return x.Cmp(&y) == 0
+		}
+	}
 	norm := func(s string) string {
 		neg := strings.HasPrefix(s, "-")
 		s = strings.TrimLeft(strings.TrimPrefix(s, "-"), "0")

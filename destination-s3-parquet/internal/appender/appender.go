@@ -44,11 +44,18 @@ type Options struct {
 // row is the per-record scratch state shared by all appenders.
 type row struct {
 	reason protocol.ChangeReason
-	num    number
-	digits []byte
-	str    []byte
-	str2   []byte
-	bin    []byte
+	// inexact is set by an appender whose typed value does not give back
+	// the source value exactly (a 0.3.x DOUBLE of a DECIMAL, a list with
+	// a nulled element): the field's exact text is then kept in
+	// _airbyte_additional_properties too.
+	inexact bool
+	num     number
+	num2    number
+	fmtBuf  []byte
+	digits  []byte
+	str     []byte
+	str2    []byte
+	bin     []byte
 	// plain is set while the value being appended is a string known to
 	// hold no escape sequences.
 	plain bool
@@ -444,7 +451,7 @@ func newFieldSet(n *arrowschema.Node, builders []array.Builder, prefix string, l
 		if prefix != "" {
 			path = prefix + "." + f.Name
 		}
-		fs.cols = append(fs.cols, column{name: []byte(f.Name), path: path, app: build(f.Node, builders[i], path, layout)})
+		fs.cols = append(fs.cols, column{name: []byte(f.Name), column: []byte(f.Column), path: path, app: build(f.Node, builders[i], path, layout)})
 		fs.index[f.Name] = i
 	}
 	fs.extraPath = "_airbyte_additional_properties"
@@ -469,8 +476,14 @@ func build(n *arrowschema.Node, b array.Builder, path string, layout arrowschema
 	case arrowschema.Int64:
 		return &int64Appender{b: b.(*array.Int64Builder)}
 	case arrowschema.Float64:
+		if layout == arrowschema.Legacy {
+			return &exactFloatAppender{b64: b.(*array.Float64Builder)}
+		}
 		return &float64Appender{b: b.(*array.Float64Builder)}
 	case arrowschema.Float32:
+		if layout == arrowschema.Legacy {
+			return &exactFloatAppender{b32: b.(*array.Float32Builder)}
+		}
 		return &float32Appender{b: b.(*array.Float32Builder)}
 	case arrowschema.Decimal:
 		a := &decimalAppender{precision: n.Precision, scale: n.Scale}
@@ -483,7 +496,7 @@ func build(n *arrowschema.Node, b array.Builder, path string, layout arrowschema
 	case arrowschema.Date:
 		return &dateAppender{b: b.(*array.Date32Builder)}
 	case arrowschema.Time:
-		return &timeAppender{b: b.(*array.Time64Builder)}
+		return &timeAppender{b: b.(*array.StringBuilder)}
 	case arrowschema.Timestamp:
 		return &timestampAppender{b: b.(*array.TimestampBuilder)}
 	case arrowschema.Binary:
@@ -497,7 +510,8 @@ func build(n *arrowschema.Node, b array.Builder, path string, layout arrowschema
 		return &objectAppender{b: sb, fs: newFieldSet(n, children, path, layout)}
 	case arrowschema.Array:
 		lb := b.(*array.ListBuilder)
-		return &listAppender{b: lb, elem: build(n.Items, lb.ValueBuilder(), path+"[]", layout), path: path + "[]", stringify: n.Stringify}
+		return &listAppender{b: lb, elem: build(n.Items, lb.ValueBuilder(), path+"[]", layout), path: path + "[]", stringify: n.Stringify,
+			keepExact: layout == arrowschema.Legacy}
 	case arrowschema.Union:
 		sb := b.(*array.StructBuilder)
 		if layout == arrowschema.Legacy {

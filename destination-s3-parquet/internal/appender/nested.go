@@ -14,8 +14,11 @@ import (
 // path reported in _airbyte_meta.changes.
 type column struct {
 	name []byte
-	path string
-	app  appender
+	// column is the sanitised column name, the key of the field's exact
+	// text in a 0.3.x _airbyte_additional_properties map.
+	column []byte
+	path   string
+	app    appender
 }
 
 // fieldSet appends the fields of a JSON object to a row of builders, one per
@@ -155,6 +158,35 @@ func (fs *fieldSet) appendField(idx int, key, v []byte, row *row, extraOpen *boo
 	if !c.app.try(v, row) {
 		c.app.appendNull()
 		row.bad(c.path)
+		if fs.extra != nil {
+			fs.keepExact(c.column, v, row, extraOpen)
+		}
+		return
+	}
+	if row.inexact {
+		row.inexact = false
+		if fs.extra != nil {
+			fs.keepExact(c.column, v, row, extraOpen)
+		}
+	}
+}
+
+// keepExact writes a declared field's exact value into the 0.3.x
+// _airbyte_additional_properties map, under its column name: the value
+// did not survive its typed column (nulled, or a DOUBLE that does not give
+// back the same decimal). Strings are kept as their text, other values as
+// their JSON text, as for undeclared fields.
+func (fs *fieldSet) keepExact(column, v []byte, row *row, extraOpen *bool) {
+	if !*extraOpen {
+		fs.extra.Append(true)
+		*extraOpen = true
+	}
+	fs.extra.KeyBuilder().(*array.StringBuilder).BinaryBuilder.Append(column)
+	ib := fs.extra.ItemBuilder().(*array.StringBuilder)
+	if sc, ok := stringContent(v, row); ok {
+		ib.BinaryBuilder.Append(validText(sc, row, fs.extraPath))
+	} else {
+		ib.BinaryBuilder.Append(validText(v, row, fs.extraPath))
 	}
 }
 
@@ -253,6 +285,9 @@ type listAppender struct {
 	path string
 	// stringify writes every element as text (0.3.x schemaless arrays).
 	stringify bool
+	// keepExact (0.3.x) marks the list inexact when an element was nulled
+	// or inexact, so that the array's exact text is kept beside it.
+	keepExact bool
 }
 
 func (a *listAppender) try(v []byte, row *row) bool {
@@ -265,6 +300,8 @@ func (a *listAppender) try(v []byte, row *row) bool {
 	if i < len(v) && v[i] == ']' {
 		return true
 	}
+	lossy := false
+	defer func() { row.inexact = lossy && a.keepExact }()
 	for i < len(v) {
 		end, err := jsonx.SkipValue(v, i)
 		if err != nil {
@@ -277,7 +314,11 @@ func (a *listAppender) try(v []byte, row *row) bool {
 		case !a.elem.try(e, row):
 			a.elem.appendNull()
 			row.bad(a.path)
+			lossy = true
+		case row.inexact:
+			lossy = true
 		}
+		row.inexact = false
 		i = jsonx.SkipSpace(v, end)
 		if i < len(v) && v[i] == ',' {
 			i = jsonx.SkipSpace(v, i+1)

@@ -468,20 +468,69 @@ func parseTimestamp(b []byte) (int64, bool) {
 	return us + clock - off, true
 }
 
-// parseTime parses a time of day with an optional zone into microseconds
-// since midnight; with a zone the result is in UTC.
-func parseTime(b []byte) (int64, bool) {
-	clock, i, ok := parseClock(b, 0)
-	if !ok {
-		return 0, false
+// maxTimeHourDigits bounds the hours of a time value: MySQL's TIME runs
+// from -838:59:59 to 838:59:59, so three digits hold every value.
+const maxTimeHourDigits = 3
+
+// appendTimeText appends the canonical text of a time value,
+// "[-]HH:MM:SS.ffffff" (at least two hour digits, at least six fraction
+// digits, more kept as given), to dst. b is [-]H[HH]:MM[:SS[.fraction]]
+// with minutes and seconds 00-59 (a leap second 60 is kept); the sign and
+// hours beyond 23 (MySQL's -838:59:59 to 838:59:59) are kept exactly. A
+// value with a zone or in any other form is refused (ok=false): the
+// column is text because Athena cannot declare TIME (see TYPES.md).
+func appendTimeText(dst, b []byte) ([]byte, bool) {
+	start := len(dst)
+	i := 0
+	if len(b) > 0 && b[0] == '-' {
+		dst = append(dst, '-')
+		i++
 	}
-	off, _, i, ok := parseZone(b, i)
-	if !ok || i != len(b) {
-		return 0, false
+	h := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
 	}
-	v := (clock - off) % 86400e6
-	if v < 0 {
-		v += 86400e6
+	if i == h || i-h > maxTimeHourDigits || i >= len(b) || b[i] != ':' {
+		return dst[:start], false
 	}
-	return v, true
+	if i-h == 1 {
+		dst = append(dst, '0')
+	}
+	dst = append(dst, b[h:i]...)
+	m, ok := digits2(b, i+1)
+	if !ok || m > 59 {
+		return dst[:start], false
+	}
+	dst = append(dst, b[i:i+3]...)
+	i += 3
+	if i == len(b) {
+		return append(dst, ":00.000000"...), true
+	}
+	if b[i] != ':' {
+		return dst[:start], false
+	}
+	if s, ok := digits2(b, i+1); !ok || s > 60 {
+		return dst[:start], false
+	}
+	dst = append(dst, b[i:i+3]...)
+	i += 3
+	dst = append(dst, '.')
+	n := 0
+	if i < len(b) {
+		if b[i] != '.' && b[i] != ',' {
+			return dst[:start], false
+		}
+		i++
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			dst = append(dst, b[i])
+			n++
+		}
+		if n == 0 || i != len(b) {
+			return dst[:start], false
+		}
+	}
+	for ; n < 6; n++ {
+		dst = append(dst, '0')
+	}
+	return dst, true
 }

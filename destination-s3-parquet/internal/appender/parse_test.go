@@ -95,20 +95,35 @@ func TestTimeParsing(t *testing.T) {
 		}
 	}
 	times := []struct {
-		in   string
-		want int64
-		ok   bool
+		in, want string
+		ok       bool
 	}{
-		{"00:00:00", 0, true},
-		{"23:59:59.999999", 86399999999, true},
-		{"-838:59:59.000000", 0, false},
-		{"838:59:59", 0, false},
-		{"01:00:00+02:00", 82800000000, true},
+		{"00:00:00", "00:00:00.000000", true},
+		{"23:59:59.999999", "23:59:59.999999", true},
+		{"24:00:00", "24:00:00.000000", true},
+		{"-838:59:59.000000", "-838:59:59.000000", true},
+		{"838:59:59", "838:59:59.000000", true},
+		{"-00:00:01.5", "-00:00:01.500000", true},
+		{"-00:00:00.000001", "-00:00:00.000001", true},
+		{"7:05", "07:05:00.000000", true},
+		{"12:00:00,25", "12:00:00.250000", true},
+		{"12:00:00.123456789", "12:00:00.123456789", true},
+		{"23:59:60", "23:59:60.000000", true},
+		{"1000:00:00", "", false},
+		{"01:00:00+02:00", "", false},
+		{"12:60:00", "", false},
+		{"12:00:61", "", false},
+		{"12:00:00.", "", false},
+		{"-", "", false},
+		{"", "", false},
+		{"12", "", false},
+		{"ab:cd:ef", "", false},
 	}
 	for _, tt := range times {
-		got, ok := parseTime([]byte(tt.in))
-		if ok != tt.ok || (ok && got != tt.want) {
-			t.Errorf("parseTime(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		got, ok := appendTimeText([]byte("x"), []byte(tt.in))
+		want := "x" + tt.want
+		if ok != tt.ok || string(got) != want {
+			t.Errorf("appendTimeText(x, %q) = %q, %v; want %q, %v", tt.in, got, ok, want, tt.ok)
 		}
 	}
 }

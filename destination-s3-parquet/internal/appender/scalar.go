@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"math"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -217,6 +218,90 @@ func (a *float32Appender) try(v []byte, row *row) bool {
 
 func (a *float32Appender) appendNull() { a.b.AppendNull() }
 
+// exactFloatAppender writes a 0.3.x DOUBLE (or FLOAT) column, whose
+// crawled type a DECIMAL keeps: when the value's shortest formatting does
+// not give back the same decimal (DECIMAL(38,10) at its limits becomes
+// 1e+28) it sets row.inexact, and the field's exact text is kept in
+// _airbyte_additional_properties as well.
+type exactFloatAppender struct {
+	b64 *array.Float64Builder
+	b32 *array.Float32Builder
+}
+
+func (a *exactFloatAppender) try(v []byte, row *row) bool {
+	t, ok := numberText(v, row)
+	if !ok {
+		row.reason = protocol.ReasonDestinationSerializationError
+		return false
+	}
+	bits := 64
+	if a.b32 != nil {
+		bits = 32
+	}
+	f, ok := parseFloat(t, bits)
+	if !ok {
+		row.reason = protocol.ReasonDestinationSerializationError
+		return false
+	}
+	if a.b64 != nil {
+		if a.b64.Len() < a.b64.Cap() {
+			a.b64.UnsafeAppend(f)
+		} else {
+			a.b64.Append(f)
+		}
+	} else {
+		a.b32.Append(float32(f))
+	}
+	if !roundTrips(t, f, bits, row) {
+		row.inexact = true
+	}
+	return true
+}
+
+func (a *exactFloatAppender) appendNull() {
+	if a.b64 != nil {
+		a.b64.AppendNull()
+	} else {
+		a.b32.AppendNull()
+	}
+}
+
+// roundTrips reports whether f, the float of the number text t, formatted
+// in its shortest form (strconv 'g', -1) is the same decimal number as t
+// ("1.50" and 1.5 are; "9999999999999999999999999999.9999999999" and
+// 1e+28 are not). Text that is not a decimal number (NaN, Infinity) is
+// held by the float itself.
+func roundTrips(t []byte, f float64, bits int, row *row) bool {
+	// Plain decimals of at most 15 digits (6 for a float) round-trip by
+	// construction (DBL_DIG, FLT_DIG): no formatting.
+	maxDigits := 15
+	if bits == 32 {
+		maxDigits = 6
+	}
+	n := 0
+	plain := true
+	for _, c := range t {
+		switch {
+		case c >= '0' && c <= '9':
+			n++
+		case c == '.' || c == '-' || c == '+':
+		default:
+			plain = false
+		}
+	}
+	if plain && n <= maxDigits {
+		return true
+	}
+	if !splitNumber(t, &row.num) {
+		return true
+	}
+	row.fmtBuf = strconv.AppendFloat(row.fmtBuf[:0], f, 'g', -1, bits)
+	if !splitNumber(row.fmtBuf, &row.num2) {
+		return false // ±Inf from a finite decimal
+	}
+	return row.num.neg == row.num2.neg && row.num.exp == row.num2.exp && bytes.Equal(row.num.digits, row.num2.digits)
+}
+
 type decimalAppender struct {
 	b128      *array.Decimal128Builder
 	b256      *array.Decimal256Builder
@@ -366,20 +451,17 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
+// timeAppender writes a time as its canonical text (appendTimeText): a
+// STRING column, since Athena has no TIME column type.
 type timeAppender struct {
-	b *array.Time64Builder
+	b *array.StringBuilder
 }
 
 func (a *timeAppender) try(v []byte, row *row) bool {
 	s, ok := stringContent(v, row)
 	if ok {
-		var us int64
-		if us, ok = parseTime(s); ok {
-			if a.b.Len() < a.b.Cap() {
-				a.b.UnsafeAppend(arrow.Time64(us))
-			} else {
-				a.b.Append(arrow.Time64(us))
-			}
+		if row.digits, ok = appendTimeText(row.digits[:0], s); ok {
+			appendBinary(a.b.BinaryBuilder, row.digits)
 			return true
 		}
 	}

@@ -29,7 +29,7 @@ const (
 	Float32               // float (0.3.x airbyte_type float)
 	Decimal               // DECIMAL(Precision, Scale), exact
 	Date                  // days since the epoch
-	Time                  // microseconds since midnight
+	Time                  // time of day or duration, as canonical text (Athena has no TIME column)
 	Timestamp             // microseconds since the epoch
 	Binary                // base64-decoded bytes
 	Object                // struct of Fields
@@ -205,7 +205,9 @@ func ArrowType(n *Node, layout Layout) arrow.DataType {
 	case Date:
 		return arrow.FixedWidthTypes.Date32
 	case Time:
-		return arrow.FixedWidthTypes.Time64us
+		// Athena cannot declare a TIME column, and MySQL's TIME runs from
+		// -838:59:59 to 838:59:59: the canonical text keeps every value.
+		return arrow.BinaryTypes.String
 	case Timestamp:
 		if n.TZ {
 			return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
@@ -433,10 +435,8 @@ func (r *resolver) wellKnown(ref string) *Node {
 	case "TimestampWithoutTimezone":
 		return &Node{Kind: Timestamp}
 	case "TimeWithTimezone":
-		if r.layout == Legacy {
-			return &Node{Kind: String}
-		}
-		return &Node{Kind: Time, TZ: true}
+		// Kept as given: its offset is part of the value.
+		return &Node{Kind: String}
 	case "TimeWithoutTimezone":
 		return &Node{Kind: Time}
 	case "Number":
@@ -461,10 +461,7 @@ func (r *resolver) single(raw *rawSchema, typ string, path []string) (*Node, err
 			return r.wrap(&Node{Kind: Date}), nil
 		case raw.Format == "time" || strings.HasPrefix(raw.AirbyteType, "time_"):
 			if raw.AirbyteType == "time_with_timezone" {
-				if legacy {
-					return &Node{Kind: String}, nil
-				}
-				return &Node{Kind: Time, TZ: true}, nil
+				return &Node{Kind: String}, nil // kept as given, offset and all
 			}
 			return r.wrap(&Node{Kind: Time}), nil
 		case raw.AirbyteType == "big_integer":

@@ -72,16 +72,18 @@ func BenchmarkConvert(b *testing.B) {
 		narrow = fmt.Appendf(narrow, `{"type":"RECORD","record":{"namespace":"radar","stream":"narrow","emitted_at":%d,"data":{"id":%d,"a":%d,"b":%d,"c":%d}}}`+"\n",
 			1764123456789+int64(i/1000), i+1, rng.Int64N(1_000_000_000_000), rng.Int32(), 1_600_000_000_000+int64(i)*37+rng.Int64N(37))
 	}
-	b.Run("fields", func(b *testing.B) { benchmarkConvert(b, false, store, s3test.StoreSchema, n) })
-	b.Run("raw", func(b *testing.B) { benchmarkConvert(b, true, store, s3test.StoreSchema, n) })
-	b.Run("narrow", func(b *testing.B) { benchmarkConvert(b, false, narrow, narrowSchema, 4*n) })
+	b.Run("fields", func(b *testing.B) { benchmarkConvert(b, false, store, s3test.StoreSchema, n, arrowschema.Current) })
+	b.Run("raw", func(b *testing.B) { benchmarkConvert(b, true, store, s3test.StoreSchema, n, arrowschema.Current) })
+	b.Run("narrow", func(b *testing.B) { benchmarkConvert(b, false, narrow, narrowSchema, 4*n, arrowschema.Current) })
+	// The 0.3.x layout: its DOUBLE columns check each value's round trip.
+	b.Run("legacy", func(b *testing.B) { benchmarkConvert(b, false, store, s3test.StoreSchema, n, arrowschema.Legacy) })
 }
 
 // narrowSchema is the bench's narrow table (an integer key and 3 integers).
 const narrowSchema = `{"type":"object","properties":{"id":{"type":"integer"},"a":{"type":"integer"},"b":{"type":"integer"},"c":{"type":"integer"}}}`
 
-func benchmarkConvert(b *testing.B, noIndex bool, input []byte, schema string, n int) {
-	stream, err := arrowschema.Resolve([]byte(schema), arrowschema.Current)
+func benchmarkConvert(b *testing.B, noIndex bool, input []byte, schema string, n int, layout arrowschema.Layout) {
+	stream, err := arrowschema.Resolve([]byte(schema), layout)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func newStream(w *syncWriter, cs *protocol.ConfiguredStream, schema *arrowschema
 func (s *stream) onBadValue(path string, reason protocol.ChangeReason) {
 	s.bad[path]++
 	if s.bad[path] == 1 {
-		s.w.log.Warn(fmt.Sprintf("stream %s: a value of field %s cannot be converted (%s) and is written as null; the 0.3.x layout has no _airbyte_meta column to record it", s.desc, path, reason))
+		s.w.log.Warn(fmt.Sprintf("stream %s: a value of field %s cannot be converted (%s) and is written as null; the 0.3.x layout has no _airbyte_meta column to record it, and keeps the exact value in _airbyte_additional_properties under the column's name", s.desc, path, reason))
 	}
 }
 
@@ -91,7 +91,7 @@ func (s *stream) onInvalidUTF8(path string) {
 
 func (s *stream) logSummary() {
 	for _, p := range sortedKeys(s.bad) {
-		s.w.log.Warn(fmt.Sprintf("stream %s: %d values of field %s were written as null", s.desc, s.bad[p], p))
+		s.w.log.Warn(fmt.Sprintf("stream %s: %d values of field %s were written as null (kept exact in _airbyte_additional_properties)", s.desc, s.bad[p], p))
 	}
 	for _, p := range sortedKeys(s.badUTF8) {
 		s.w.log.Warn(fmt.Sprintf("stream %s: %d values of field %s held invalid UTF-8, written with U+FFFD", s.desc, s.badUTF8[p], p))

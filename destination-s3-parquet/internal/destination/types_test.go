@@ -130,11 +130,16 @@ var valueCases = []valueCase{
 	{"decimal pad", `{"type":"number","precision":12,"scale":2}`, `-0.5`, "-0.50", "-0.5", ""},
 	{"decimal string", `{"type":"number","precision":12,"scale":2}`, `"7.10"`, "7.10", "7.1", ""},
 	{"decimal 38,10", `{"type":"number","precision":38,"scale":10}`, `1234567890123456789012345678.0123456789`, "1234567890123456789012345678.0123456789", "-", ""},
+	{"decimal 38,10 max", `{"type":["null","number"],"precision":38,"scale":10,"x-mysql-type":"decimal(38,10)"}`, `9999999999999999999999999999.9999999999`, "9999999999999999999999999999.9999999999", "1e+28", ""},
+	{"decimal 38,10 min", `{"type":["null","number"],"precision":38,"scale":10,"x-mysql-type":"decimal(38,10)"}`, `-9999999999999999999999999999.9999999999`, "-9999999999999999999999999999.9999999999", "-1e+28", ""},
 	{"decimal too many digits", `{"type":"number","precision":5,"scale":2}`, `1234.5`, "NULL", "1234.5", "DESTINATION_TYPECAST_ERROR"},
 	{"decimal beyond scale", `{"type":"number","precision":12,"scale":2}`, `1.234`, "NULL", "1.234", "DESTINATION_TYPECAST_ERROR"},
 	{"decimal trailing zeros", `{"type":"number","precision":12,"scale":2}`, `1.2300`, "1.23", "1.23", ""},
 	{"number", `{"type":"number"}`, `3.25`, "3.25", "3.25", ""},
 	{"number exp", `{"type":"number"}`, `-1.5E-3`, "-0.0015", "-0.0015", ""},
+	{"number 17 digits", `{"type":"number"}`, `0.30000000000000004`, "0.30000000000000004", "0.30000000000000004", ""},
+	{"number beyond double", `{"type":"number"}`, `0.1000000000000000055511151231257827`, "0.1", "0.1", ""},
+	{"number 1e400", `{"type":"number"}`, `1e400`, "NULL", "NULL", "DESTINATION_SERIALIZATION_ERROR"},
 	{"number bad", `{"type":"number"}`, `"abc"`, "NULL", "NULL", "DESTINATION_SERIALIZATION_ERROR"},
 	{"float", `{"type":"number","airbyte_type":"float"}`, `0.5`, "0.5", "0.5", ""},
 	{"bool", `{"type":"boolean"}`, `true`, "true", "true", ""},
@@ -154,13 +159,16 @@ var valueCases = []valueCase{
 	{"date", `{"type":"string","format":"date"}`, `"2024-02-29"`, "2024-02-29", "{'member0': 2024-02-29, 'member1': NULL}", ""},
 	{"date invalid", `{"type":"string","format":"date"}`, `"2023-02-29"`, "NULL", "{'member0': NULL, 'member1': 2023-02-29}", "DESTINATION_SERIALIZATION_ERROR"},
 	{"time", `{"type":"string","format":"time","airbyte_type":"time_without_timezone"}`, `"13:14:15.000123"`, "13:14:15.000123", "{'member0': '13:14:15.000123', 'member1': NULL}", ""},
-	{"time negative", `{"type":"string","format":"time","airbyte_type":"time_without_timezone"}`, `"-838:59:59.000000"`, "NULL", "{'member0': NULL, 'member1': '-838:59:59.000000'}", "DESTINATION_SERIALIZATION_ERROR"},
-	{"time over 24h", `{"type":"string","format":"time","airbyte_type":"time_without_timezone"}`, `"25:00:00"`, "NULL", "{'member0': NULL, 'member1': '25:00:00'}", "DESTINATION_SERIALIZATION_ERROR"},
-	{"time tz", `{"type":"string","format":"time","airbyte_type":"time_with_timezone"}`, `"10:00:00+02:00"`, "08:00:00", "10:00:00+02:00", ""},
+	{"time negative", `{"type":"string","format":"time","airbyte_type":"time_without_timezone"}`, `"-838:59:59.000000"`, "-838:59:59.000000", "{'member0': '-838:59:59.000000', 'member1': NULL}", ""},
+	{"time max", `{"type":"string","format":"time","airbyte_type":"time_without_timezone"}`, `"838:59:59"`, "838:59:59.000000", "{'member0': '838:59:59.000000', 'member1': NULL}", ""},
+	{"time over 24h", `{"type":"string","format":"time","airbyte_type":"time_without_timezone"}`, `"25:00:00"`, "25:00:00.000000", "{'member0': '25:00:00.000000', 'member1': NULL}", ""},
+	{"time minus 1.5s", `{"type":"string","format":"time","airbyte_type":"time_without_timezone"}`, `"-00:00:01.5"`, "-00:00:01.500000", "{'member0': '-00:00:01.500000', 'member1': NULL}", ""},
+	{"time bad", `{"type":"string","format":"time","airbyte_type":"time_without_timezone"}`, `"12:00:00+02:00"`, "NULL", "{'member0': NULL, 'member1': '12:00:00+02:00'}", "DESTINATION_SERIALIZATION_ERROR"},
+	{"time tz", `{"type":"string","format":"time","airbyte_type":"time_with_timezone"}`, `"10:00:00+02:00"`, "10:00:00+02:00", "10:00:00+02:00", ""},
 	{"binary", `{"type":"string","contentEncoding":"base64"}`, `"AAEC/w=="`, `\x00\x01\x02\xFF`, "AAEC/w==", ""},
 	{"binary bad", `{"type":"string","contentEncoding":"base64"}`, `"not base64!"`, "NULL", "not base64!", "DESTINATION_SERIALIZATION_ERROR"},
 	{"big_integer", `{"type":"string","airbyte_type":"big_integer"}`, `"123456789012345678901234567890"`, "123456789012345678901234567890", "123456789012345678901234567890", ""},
-	{"object", `{"type":"object","properties":{"city":{"type":"string"},"zip":{"type":"integer"}}}`, `{"zip":"12a","city":"Río","extra":{"x":1}}`, "{'city': Río, 'zip': NULL}", "{'city': Río, 'zip': NULL, '_airbyte_additional_properties': {extra='{\"x\":1}'}}", "DESTINATION_SERIALIZATION_ERROR"},
+	{"object", `{"type":"object","properties":{"city":{"type":"string"},"zip":{"type":"integer"}}}`, `{"zip":"12a","city":"Río","extra":{"x":1}}`, "{'city': Río, 'zip': NULL}", "{'city': Río, 'zip': NULL, '_airbyte_additional_properties': {zip=12a, extra='{\"x\":1}'}}", "DESTINATION_SERIALIZATION_ERROR"},
 	{"object schemaless", `{"type":"object"}`, `{"a": 1,"b":"x"}`, `{"a": 1,"b":"x"}`, "{'_airbyte_additional_properties': {a=1, b=x}}", ""},
 	{"object not object", `{"type":"object","properties":{"a":{"type":"integer"}}}`, `[1]`, "NULL", "NULL", "DESTINATION_SERIALIZATION_ERROR"},
 	{"array", `{"type":"array","items":{"type":"integer"}}`, `[1,null,"x",3]`, "[1, NULL, NULL, 3]", "[1, NULL, NULL, 3]", "DESTINATION_SERIALIZATION_ERROR"},
@@ -170,6 +178,25 @@ var valueCases = []valueCase{
 	{"union string", `{"type":["null","string","integer"]}`, `"x"`, "{'type': string, 'string': x, 'integer': NULL}", "{'member0': x, 'member1': NULL}", ""},
 	{"union bad", `{"type":["null","string","integer"]}`, `true`, "NULL", "{'member0': true, 'member1': NULL}", "DESTINATION_SERIALIZATION_ERROR"},
 	{"unknown", `{}`, `{"z":[1]}`, `{"z":[1]}`, `{"z":[1]}`, ""},
+}
+
+// legacyExact holds, per value case, the exact text the 0.3.x layout keeps
+// in _airbyte_additional_properties because its typed column does not hold
+// the value (TYPES.md, "Exact values in the 0.3.x layout").
+var legacyExact = map[string]string{
+	"int fraction":         "5.5",
+	"int overflow":         "18446744073709551615",
+	"int wrong kind":       `{"a":1}`,
+	"bigint unsigned max":  "18446744073709551615",
+	"decimal 38,10":        "1234567890123456789012345678.0123456789",
+	"decimal 38,10 max":    "9999999999999999999999999999.9999999999",
+	"decimal 38,10 min":    "-9999999999999999999999999999.9999999999",
+	"number beyond double": "0.1000000000000000055511151231257827",
+	"number 1e400":         "1e400",
+	"number bad":           "abc",
+	"bool bad":             "3",
+	"object not object":    "[1]",
+	"array":                `[1,null,"x",3]`,
 }
 
 // TestValues writes every value case into its own column, in both layouts,
@@ -234,9 +261,32 @@ func TestValues(t *testing.T) {
 				if !warned {
 					t.Errorf("no LOG line for the nulled value of v06:\n%s", r.stdout)
 				}
-				extra := s3test.Query(t, db, "SELECT CAST(_airbyte_additional_properties AS VARCHAR), CAST(_airbyte_emitted_at AS VARCHAR), length(_airbyte_ab_id) FROM "+src)[0]
-				if extra[0] != "{undeclared=kept in 0.3}" || extra[1] != "2023-11-14 22:13:20.123+00" || extra[2] != "36" {
+				extra := s3test.Query(t, db, "SELECT CAST(_airbyte_emitted_at AS VARCHAR), length(_airbyte_ab_id) FROM "+src)[0]
+				if extra[0] != "2023-11-14 22:13:20.123+00" || extra[1] != "36" {
 					t.Errorf("legacy meta columns = %v", extra)
+				}
+				// Every value the typed columns lose is in the map, exact,
+				// under its column's name; nothing else but the undeclared
+				// field.
+				want := map[string]string{"undeclared": "kept in 0.3"}
+				for i, c := range valueCases {
+					if x, ok := legacyExact[c.name]; ok {
+						want[fmt.Sprintf("v%02d", i)] = x
+					}
+				}
+				got := map[string]string{}
+				for _, kv := range s3test.Query(t, db, "SELECT unnest(map_keys(_airbyte_additional_properties)), unnest(map_values(_airbyte_additional_properties)) FROM "+src) {
+					got[kv[0]] = kv[1]
+				}
+				for k, w := range want {
+					if got[k] != w {
+						t.Errorf("_airbyte_additional_properties[%s] (%s) = %q, want %q", k, valueCases[indexOf(k)].name, got[k], w)
+					}
+				}
+				for k, g := range got {
+					if _, ok := want[k]; !ok {
+						t.Errorf("_airbyte_additional_properties has %s (%s) = %q, want no entry", k, valueCases[indexOf(k)].name, g)
+					}
 				}
 				return
 			}

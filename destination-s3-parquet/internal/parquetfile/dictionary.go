@@ -18,14 +18,28 @@ const dictionarySample = 2048
 // anyway (parquet-mr's fallback), after bloating the first pages.
 const maxDistinctRatio = 0.5
 
-// HighCardinalityColumns returns the top-level primitive columns of rec
-// whose first values are mostly distinct. Nested columns are left alone.
+// HighCardinalityColumns returns the primitive columns of rec, top-level
+// or inside structs (as dotted paths, e.g. "open_time.member0" of a 0.3.x
+// TIME), whose first values are mostly distinct. Lists and maps are left
+// alone.
 func HighCardinalityColumns(rec arrow.RecordBatch) []string {
 	var out []string
 	for i, f := range rec.Schema().Fields() {
-		if ratio, ok := distinctRatio(rec.Column(i)); ok && ratio > maxDistinctRatio {
-			out = append(out, f.Name)
+		out = highCardinality(out, f.Name, rec.Column(i))
+	}
+	return out
+}
+
+func highCardinality(out []string, path string, a arrow.Array) []string {
+	if st, ok := a.(*array.Struct); ok {
+		t := st.DataType().(*arrow.StructType)
+		for j := 0; j < st.NumField(); j++ {
+			out = highCardinality(out, path+"."+t.Field(j).Name, st.Field(j))
 		}
+		return out
+	}
+	if ratio, ok := distinctRatio(a); ok && ratio > maxDistinctRatio {
+		out = append(out, path)
 	}
 	return out
 }
