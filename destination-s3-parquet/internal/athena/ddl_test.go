@@ -302,3 +302,29 @@ func declarableStreams(t *testing.T, catalog, layout string) []string {
 	}
 	return out
 }
+
+// TestCommandErrors: what cannot be declared is one line on stderr, exit
+// code 1, and nothing on stdout.
+func TestCommandErrors(t *testing.T) {
+	catalog := "../../../examples/local/catalog.json"
+	team := "../../../examples/local/destination.json"
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"the stream name only in the file name", []string{"--config", "../../../examples/local/destination-daily-gzip.json", "--catalog", catalog, "--streams", "store"},
+			"has ${STREAM_NAME} only in the file name"},
+		{"a stream not in the catalog", []string{"--config", team, "--catalog", catalog, "--streams", "store,nope"}, "--streams names nope, which is not in the catalog"},
+		{"a bad --since", []string{"--config", team, "--catalog", catalog, "--since", "yesterday"}, `--since "yesterday" is not a date`},
+		{"a missing catalog", []string{"--config", team, "--catalog", "nope.json"}, "cannot read the catalog file nope.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", append([]string{"athena-ddl"}, tt.args...)...)
+			if code != 1 || out != "" || !strings.HasPrefix(errOut, "destination-s3-parquet athena-ddl: ") || !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 1, nothing, and %q", code, out, errOut, tt.wantErr)
+			}
+		})
+	}
+}
