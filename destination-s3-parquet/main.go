@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/athena"
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/destination"
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/partitions"
 	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
@@ -21,6 +22,6 @@ func main() {
 	// On the platform, TERMINATED kills the wrapper's subshell, our parent.
 	airbytecli.StopWithParent()
 	os.Exit(airbytecli.RunDestination(ctx, destination.New(version),
-		airbytecli.Options{Name: "destination-s3-parquet", Version: version, Commands: []*airbytecli.Command{partitions.Command()}},
+		airbytecli.Options{Name: "destination-s3-parquet", Version: version, Commands: []*airbytecli.Command{partitions.Command(), athena.Command()}},
 		os.Args, os.Stdin, os.Stdout, os.Stderr))
 }

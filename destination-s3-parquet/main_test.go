@@ -75,7 +75,7 @@ func runBinary(t *testing.T, input string, args ...string) (int, []byte) {
 func TestBinarySpecCheckWrite(t *testing.T) {
 	srv := s3test.Start(t)
 	code, out := runBinary(t, "", "spec")
-	if code != 0 || !bytes.Contains(out, []byte(`"supported_destination_sync_modes":["overwrite","append"]`)) {
+	if code != 0 || !bytes.Contains(out, []byte(`"supported_destination_sync_modes":["overwrite","append","append_dedup"]`)) {
 		t.Fatalf("spec: exit %d\n%s", code, out)
 	}
 	cfg := writeFile(t, "config.json", srv.Config(nil))

@@ -222,7 +222,7 @@ func TestMalformedDestinationInputs(t *testing.T) {
 		{"streams missing", `{}`, `"streams"`},
 		{"stream without a name", `{"streams":[{"stream":{"json_schema":{}},"destination_sync_mode":"append"}]}`, "stream.name"},
 		{"invalid destination sync mode", `{"streams":[{"stream":{"name":"t","json_schema":{}},"destination_sync_mode":"upsert"}]}`, "destination_sync_mode"},
-		{"append_dedup", `{"streams":[{"stream":{"name":"t","json_schema":{}},"destination_sync_mode":"append_dedup"}]}`, "append_dedup"},
+		{"append_dedup without a primary key", `{"streams":[{"stream":{"name":"t","json_schema":{}},"destination_sync_mode":"append_dedup"}]}`, "append_dedup needs a primary key"},
 		{"json_schema of the wrong type", `{"streams":[{"stream":{"name":"t","json_schema":5},"destination_sync_mode":"append"}]}`, "json_schema"},
 	}
 	for _, tc := range catalogs {

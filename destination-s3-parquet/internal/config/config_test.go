@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -85,7 +86,7 @@ func TestSpecSecrets(t *testing.T) {
 			t.Errorf("team config rejected: %v", err)
 		}
 	}
-	if len(s.Message.SupportedDestinationSyncModes) != 2 {
-		t.Errorf("sync modes = %v", s.Message.SupportedDestinationSyncModes)
+	if got := fmt.Sprint(s.Message.SupportedDestinationSyncModes); got != "[overwrite append append_dedup]" {
+		t.Errorf("sync modes = %s, want [overwrite append append_dedup]", got)
 	}
 }

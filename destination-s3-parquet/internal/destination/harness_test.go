@@ -103,6 +103,8 @@ type catalogStream struct {
 	generation      *int64
 	minGeneration   *int64
 	syncID          *int64
+	primaryKey      [][]string
+	cursor          []string
 }
 
 func catalog(streams ...catalogStream) map[string]any {
@@ -125,6 +127,12 @@ func catalog(streams ...catalogStream) map[string]any {
 		}
 		if s.syncID != nil {
 			cs["sync_id"] = *s.syncID
+		}
+		if s.primaryKey != nil {
+			cs["primary_key"] = s.primaryKey
+		}
+		if s.cursor != nil {
+			cs["sync_mode"], cs["cursor_field"] = "incremental", s.cursor
 		}
 		out = append(out, cs)
 	}

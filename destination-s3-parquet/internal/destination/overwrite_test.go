@@ -101,24 +101,47 @@ func TestOverwriteWithStatuses(t *testing.T) {
 	}
 }
 
-// TestAppendAndDedupModes: append keeps everything; dedup modes are a
+// TestAppendAndDedupModes: append keeps everything; append_dedup is written
+// exactly as append (every version kept; the Athena view deduplicates);
+// append_dedup without a primary key and the other dedup modes are a
 // config error naming the stream.
 func TestAppendAndDedupModes(t *testing.T) {
-	srv := s3test.Start(t)
-	cat := catalog(catalogStream{name: "users", schema: smallSchema, mode: "append"})
-	for i := 0; i < 2; i++ {
-		if r := write(t, srv.Config(nil), cat, records("", "users", i, 1)+streamState("", "users", 1, "x")); r.code != 0 {
-			t.Fatalf("exit %d: %s", r.code, r.stdout)
-		}
+	for _, mode := range []string{"append", "append_dedup"} {
+		t.Run(mode, func(t *testing.T) {
+			srv := s3test.Start(t)
+			cat := catalog(catalogStream{name: "users", schema: smallSchema, mode: mode, primaryKey: [][]string{{"id"}}, cursor: []string{"id"}})
+			for i := 0; i < 2; i++ {
+				// The same key twice: both versions are kept.
+				if r := write(t, srv.Config(nil), cat, records("", "users", 0, 1)+streamState("", "users", 1, "x")); r.code != 0 {
+					t.Fatalf("exit %d: %s", r.code, r.stdout)
+				}
+			}
+			keys := parquetKeys(t, srv, "")
+			if len(keys) != 2 {
+				t.Fatalf("%d objects, want 2", len(keys))
+			}
+			rows := s3test.Query(t, s3test.DuckDB(t), "SELECT count(*), count(DISTINCT id) FROM "+readSource(t, srv, keys))
+			if rows[0][0] != "2" || rows[0][1] != "1" {
+				t.Errorf("rows, distinct ids = %v, want 2 rows of 1 id", rows[0])
+			}
+		})
 	}
-	if n := len(parquetKeys(t, srv, "")); n != 2 {
-		t.Errorf("append: %d objects, want 2", n)
+	tests := []struct {
+		name, mode string
+		pk         [][]string
+		want       string
+	}{
+		{"append_dedup without a primary key", "append_dedup", nil, "needs a primary key"},
+		{"update", "update", [][]string{{"id"}}, "not supported"},
+		{"soft_delete", "soft_delete", [][]string{{"id"}}, "not supported"},
 	}
-	for _, mode := range []string{"append_dedup", "update", "soft_delete"} {
-		r := write(t, srv.Config(nil), catalog(catalogStream{name: "users", schema: smallSchema, mode: mode}), "")
+	for _, tt := range tests {
+		srv := s3test.Start(t)
+		r := write(t, srv.Config(nil), catalog(catalogStream{name: "users", schema: smallSchema, mode: tt.mode, primaryKey: tt.pk}), "")
 		te := traceError(r)
-		if r.code != 1 || te == nil || te.FailureType != "config_error" || !strings.Contains(te.Message, mode) || !strings.Contains(te.Message, "users") {
-			t.Errorf("%s: exit %d, trace %+v", mode, r.code, te)
+		if r.code != 1 || te == nil || te.FailureType != "config_error" || !strings.Contains(te.Message, tt.mode) ||
+			!strings.Contains(te.Message, "users") || !strings.Contains(te.Message, tt.want) {
+			t.Errorf("%s: exit %d, trace %+v", tt.name, r.code, te)
 		}
 	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/arrowschema"
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/config"
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/objectkey"
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/parquetfile"
@@ -115,22 +114,15 @@ func newSyncWriter(ctx context.Context, cfg *config.Config, cat *protocol.Config
 		BucketPath: cfg.ObjectPrefix(), PathFormat: *cfg.PathFormat, FileNamePattern: cfg.FileNamePattern,
 		Start: time.Now().UTC(), SyncID: syncIDText,
 	}
-	layout := arrowschema.Current
-	if cfg.Legacy() {
-		layout = arrowschema.Legacy
-	}
 	for i := range cat.Streams {
 		cs := &cat.Streams[i]
 		d := cs.Descriptor()
-		switch cs.DestinationSyncMode {
-		case protocol.DestinationAppend, protocol.DestinationOverwrite:
-		default:
-			return nil, protocol.WithStream(protocol.ConfigError(nil,
-				"destination_sync_mode %s is not supported by the S3 destination; use append or overwrite", cs.DestinationSyncMode), d)
+		if err := CheckSyncMode(cs); err != nil {
+			return nil, protocol.WithStream(err, d)
 		}
-		schema, err := arrowschema.Resolve(cs.Stream.JSONSchema, layout)
+		schema, err := Schema(cfg, cs)
 		if err != nil {
-			return nil, protocol.WithStream(protocol.ConfigError(err, "the stream's json_schema cannot be used"), d)
+			return nil, protocol.WithStream(err, d)
 		}
 		s := newStream(w, cs, schema, syncID)
 		w.streams = append(w.streams, s)

@@ -119,16 +119,7 @@ func MarkerKey(key string) string {
 // a regular expression matching every key this template can produce for the
 // stream in any sync (used by overwrite to find older objects).
 func (t *Template) Matcher(namespace, stream string) (string, *regexp.Regexp) {
-	p := substituteDollar(t.joined(), func(name string) (string, bool) {
-		switch name {
-		case "NAMESPACE":
-			return S3Safe(namespace), true
-		case "STREAM_NAME":
-			return S3Safe(stream), true
-		}
-		return "", false
-	})
-	p = collapseSlashes(p)
+	p := t.Pattern(namespace, stream)
 	var re strings.Builder
 	re.WriteString("^")
 	prefix, constant := "", true
@@ -213,6 +204,33 @@ func (t *Template) Matcher(namespace, stream string) (string, *regexp.Regexp) {
 	re.WriteString("$")
 	return prefix, regexp.MustCompile(re.String())
 }
+
+// Pattern returns a stream's path template: the bucket path and the path
+// format joined, ${NAMESPACE} and ${STREAM_NAME} substituted and the other
+// variables left as ${NAME}. The text after its last / begins the file names.
+func (t *Template) Pattern(namespace, stream string) string {
+	p := substituteDollar(t.joined(), func(name string) (string, bool) {
+		switch name {
+		case "NAMESPACE":
+			return S3Safe(namespace), true
+		case "STREAM_NAME":
+			return S3Safe(stream), true
+		}
+		return "", false
+	})
+	return collapseSlashes(p)
+}
+
+// StreamInFolder reports whether ${STREAM_NAME} is in a folder of the path
+// template (before its last /), so that no other stream writes there.
+func (t *Template) StreamInFolder() bool {
+	j := t.joined()
+	return strings.Contains(j[:strings.LastIndexByte(j, '/')+1], "${STREAM_NAME}")
+}
+
+// Tokenize splits a pattern into literal text and ${NAME} variables (text
+// is the name without ${}).
+func Tokenize(pattern string, emit func(text string, isVar bool)) { tokenize(pattern, '$', emit) }
 
 // tokenize splits s into literal text and variables: ${NAME} when dollar is
 // '$', {name} when it is 0.
