@@ -251,6 +251,36 @@ TBLPROPERTIES (
   'storage.location.template'='s3://cognitivo-datalake/origin=airbyte/database=bronze_radar/vouchers/cog_dt_ingestion=${cog_dt_ingestion}/'
 );
 
+-- stream user_access: table user_access
+CREATE EXTERNAL TABLE `bronze_radar`.`user_access` (
+  `_airbyte_raw_id` string,
+  `_airbyte_extracted_at` timestamp,
+  `_airbyte_generation_id` bigint,
+  `_airbyte_meta` struct<`sync_id`:bigint,`changes`:array<struct<`field`:string,`change`:string,`reason`:string>>>,
+  `id` bigint,
+  `user_name` string,
+  `email` string,
+  `ip` binary,
+  `user_agent` string,
+  `accessed_at` timestamp,
+  `duration` string,
+  `success` boolean
+)
+PARTITIONED BY (
+  `cog_dt_ingestion` string
+)
+STORED AS PARQUET
+LOCATION 's3://cognitivo-datalake/origin=airbyte/database=bronze_radar/user_access/'
+TBLPROPERTIES (
+  'projection.enabled'='true',
+  'projection.cog_dt_ingestion.type'='date',
+  'projection.cog_dt_ingestion.format'='yyyy-MM-dd',
+  'projection.cog_dt_ingestion.range'='2023-01-01,NOW',
+  'projection.cog_dt_ingestion.interval'='1',
+  'projection.cog_dt_ingestion.interval.unit'='DAYS',
+  'storage.location.template'='s3://cognitivo-datalake/origin=airbyte/database=bronze_radar/user_access/cog_dt_ingestion=${cog_dt_ingestion}/'
+);
+
 -- stream store_document: table store_document
 CREATE EXTERNAL TABLE `bronze_radar`.`store_document` (
   `_airbyte_raw_id` string,

@@ -243,6 +243,35 @@ TBLPROPERTIES (
   'storage.location.template'='s3://cognitivo-datalake/origin=airbyte/database=bronze_radar/vouchers/cog_dt_ingestion=${cog_dt_ingestion}/'
 );
 
+-- stream user_access: table user_access
+CREATE EXTERNAL TABLE `bronze_radar`.`user_access` (
+  `_airbyte_ab_id` string,
+  `_airbyte_emitted_at` timestamp,
+  `id` bigint,
+  `user_name` string,
+  `email` string,
+  `ip` string,
+  `user_agent` string,
+  `accessed_at` struct<`member0`:timestamp,`member1`:string>,
+  `duration` struct<`member0`:string,`member1`:string>,
+  `success` boolean,
+  `_airbyte_additional_properties` map<string,string>
+)
+PARTITIONED BY (
+  `cog_dt_ingestion` string
+)
+STORED AS PARQUET
+LOCATION 's3://cognitivo-datalake/origin=airbyte/database=bronze_radar/user_access/'
+TBLPROPERTIES (
+  'projection.enabled'='true',
+  'projection.cog_dt_ingestion.type'='date',
+  'projection.cog_dt_ingestion.format'='yyyy-MM-dd',
+  'projection.cog_dt_ingestion.range'='2023-01-01,NOW',
+  'projection.cog_dt_ingestion.interval'='1',
+  'projection.cog_dt_ingestion.interval.unit'='DAYS',
+  'storage.location.template'='s3://cognitivo-datalake/origin=airbyte/database=bronze_radar/user_access/cog_dt_ingestion=${cog_dt_ingestion}/'
+);
+
 -- stream store_document: table store_document
 CREATE EXTERNAL TABLE `bronze_radar`.`store_document` (
   `_airbyte_ab_id` string,
