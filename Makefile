@@ -52,6 +52,8 @@ fuzz:
 	cd protocol && $(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) .
 	cd protocol && $(GO) test -run '^$$' -fuzz '^FuzzSkipValue$$' -fuzztime $(FUZZTIME) ./jsonx/
 	cd destination-s3-parquet && $(GO) test -run '^$$' -fuzz '^FuzzAppend$$' -fuzztime $(FUZZTIME) ./internal/appender/
+	cd source-mysql-radar && $(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/ddl/
+	cd source-mysql-radar && $(GO) test -run '^$$' -fuzz '^FuzzParseType$$' -fuzztime $(FUZZTIME) ./internal/ddl/
 
 bench: build
 	cd integration_tests && $(GO) run ./cmd/bench $(BENCH_ARGS)
