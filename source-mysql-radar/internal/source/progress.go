@@ -65,7 +65,13 @@ func (p *progress) due(now time.Time) bool {
 func (p *progress) line(stream string, rows, estimate int64, now time.Time) string {
 	rate := perSecond(rows-p.lastRows, now.Sub(p.lastAt))
 	p.lastRows, p.lastAt, p.next = rows, now, now.Add(p.every)
-	s := fmt.Sprintf("reading %s: %s rows in %s, %s rows/s", stream, group(rows), now.Sub(p.start).Round(time.Second), group(rate))
+	took := now.Sub(p.start)
+	if took >= 10*time.Second {
+		took = took.Round(time.Second)
+	} else {
+		took = took.Round(100 * time.Millisecond)
+	}
+	s := fmt.Sprintf("reading %s: %s rows in %s, %s rows/s", stream, group(rows), took, group(rate))
 	switch {
 	case estimate <= 0:
 	case rows <= estimate:
