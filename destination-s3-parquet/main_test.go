@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/destination"
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/s3test"
+	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
 	"github.com/cognitivo/radar-connectors/protocol/protocoltest"
 )
 
@@ -171,4 +174,18 @@ func TestBinarySIGTERM(t *testing.T) {
 	if keys := srv.Keys(t, ""); len(keys) != 0 {
 		t.Errorf("objects left: %v", keys)
 	}
+}
+
+// TestHelp checks that --help describes the binary and every command, lists
+// every environment variable the code reads, and links to our docs.
+func TestHelp(t *testing.T) {
+	help := func(args ...string) string {
+		var out, errb bytes.Buffer
+		argv := append([]string{"destination-s3-parquet"}, args...)
+		if code := airbytecli.RunDestination(context.Background(), destination.New("test"), options(), argv, strings.NewReader(""), &out, &errb); code != 0 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+		return out.String() + errb.String()
+	}
+	protocoltest.CheckHelp(t, help, ".", "https://github.com/cognitivo/radar-connectors/blob/main/docs/destination-s3-parquet.md")
 }

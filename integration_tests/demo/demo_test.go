@@ -17,6 +17,7 @@ import (
 	"github.com/cognitivo/radar-connectors/integration_tests/fixture"
 	"github.com/cognitivo/radar-connectors/integration_tests/harness"
 	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/testenv"
 )
 
 func TestMain(m *testing.M) {
@@ -31,7 +32,7 @@ func binaries(t *testing.T) (string, string) {
 	t.Helper()
 	src, dst, err := harness.Binaries()
 	if err != nil {
-		t.Skipf("the connector binaries cannot be built: %v", err)
+		testenv.SkipUnavailable(t, "connector build", err.Error())
 	}
 	return src, dst
 }

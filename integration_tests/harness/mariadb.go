@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/cognitivo/radar-connectors/protocol/testenv"
 )
 
 // MySQL is a reachable MySQL-protocol server with root access.
@@ -85,7 +87,7 @@ func SharedMySQL(t testing.TB) *MySQL {
 		shared, sharedErr = startMariaDB(ServerOptions{})
 	})
 	if sharedErr != nil {
-		t.Skipf("no MySQL-protocol server: none answers on MYSQL_TEST_ADDR/127.0.0.1:3306 and mariadbd could not be started: %v", sharedErr)
+		testenv.SkipUnavailable(t, "MariaDB", fmt.Sprintf("none answers on MYSQL_TEST_ADDR/127.0.0.1:3306 and mariadbd could not be started: %v", sharedErr))
 	}
 	return shared
 }
@@ -156,7 +158,7 @@ func StartMariaDB(t testing.TB, opts ServerOptions) *MySQL {
 	t.Helper()
 	m, err := startMariaDB(opts)
 	if err != nil {
-		t.Skipf("cannot start a private mariadbd: %v", err)
+		testenv.SkipUnavailable(t, "mariadbd binary", "cannot start a private mariadbd: "+err.Error())
 	}
 	t.Cleanup(m.Stop)
 	return m

@@ -16,6 +16,7 @@ import (
 	"github.com/cognitivo/radar-connectors/protocol"
 	"github.com/cognitivo/radar-connectors/protocol/connspec"
 	"github.com/cognitivo/radar-connectors/protocol/protocoltest"
+	"github.com/cognitivo/radar-connectors/protocol/testenv"
 )
 
 // specOf runs a connector's spec command and loads the result.
@@ -133,7 +134,7 @@ func TestExamples(t *testing.T) {
 	}
 	py, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("python3 is not installed: the DAGs were not compiled")
+		testenv.SkipUnavailable(t, "python3", "not in PATH: the DAGs were not compiled")
 	}
 	for _, f := range pyFiles {
 		cmd := exec.Command(py, "-m", "py_compile", f)

@@ -71,20 +71,38 @@ type Destination interface {
 
 // Options describe the binary.
 type Options struct {
-	Name    string
-	Usage   string
-	Version string
+	Name string
+	// Usage is the one-line description --help prints after the name.
+	Usage string
+	// Description is the paragraph --help prints below the usage line.
+	Description string
+	Version     string
+	// Env lists the environment variables the connector reads, for
+	// --help; the frame adds LOG_LEVEL, which it reads itself.
+	Env []EnvVar
 	// Commands are extra subcommands (for example a data-quality check).
 	// They run inside the same panic and error handling; an error they
 	// return becomes a TRACE ERROR.
 	Commands []*Command
 }
 
+// EnvVar is an environment variable the connector reads.
+type EnvVar struct {
+	Name  string
+	Usage string
+}
+
+// LogLevelEnv is the environment variable that sets the level of the LOG
+// messages: DEBUG (or TRACE), INFO (the default), WARN or ERROR.
+const LogLevelEnv = "LOG_LEVEL"
+
 // Command is an extra subcommand.
 type Command struct {
 	Name  string
 	Usage string
-	Flags []cli.Flag
+	// Description is the paragraph "<binary> <command> --help" prints.
+	Description string
+	Flags       []cli.Flag
 	// Action runs the command; c gives access to its flags and arguments.
 	Action func(ctx context.Context, env *Env, c *cli.Context) error
 	// Plain marks a command that is not part of the Airbyte protocol (a
@@ -102,6 +120,9 @@ func RunSource(ctx context.Context, src Source, opts Options, args []string, std
 		f.checkCommand(src.Check),
 		{
 			Name: "discover", Usage: "print the catalog of streams",
+			Description: "Connects with the config and prints one CATALOG message: every stream the connector can\n" +
+				"read, with its JSON schema, supported sync modes, primary key and default cursor. Save it,\n" +
+				"choose each stream's sync mode, and pass it to read as the configured catalog.",
 			Flags: []cli.Flag{configFlag()},
 			Action: f.action(func(ctx context.Context, c *cli.Context) error {
 				cfg, err := f.loadConfig(c.String("config"))
@@ -117,6 +138,10 @@ func RunSource(ctx context.Context, src Source, opts Options, args []string, std
 		},
 		{
 			Name: "read", Usage: "read records and state to stdout",
+			Description: "Reads the streams of the configured catalog and prints RECORD, STATE, TRACE and LOG\n" +
+				"messages on stdout, for a destination's write to read on its stdin. --state takes the last\n" +
+				"STATE messages the destination acknowledged (a JSON array, as the platform saves them) and\n" +
+				"resumes from there.",
 			Flags: []cli.Flag{configFlag(), catalogFlag(), &cli.StringFlag{Name: "state", Usage: "path to the state JSON file"}},
 			Action: f.action(func(ctx context.Context, c *cli.Context) error {
 				cfg, err := f.loadConfig(c.String("config"))
@@ -147,6 +172,9 @@ func RunDestination(ctx context.Context, dst Destination, opts Options, args []s
 		f.checkCommand(dst.Check),
 		{
 			Name: "write", Usage: "write the messages read on stdin",
+			Description: "Reads RECORD and STATE messages on stdin (a source's read output), writes the records of\n" +
+				"the configured catalog's streams, and prints each STATE back on stdout only once everything\n" +
+				"before it is durably stored: the platform saves only the states printed back.",
 			Flags: []cli.Flag{configFlag(), catalogFlag()},
 			Action: f.action(func(ctx context.Context, c *cli.Context) error {
 				cfg, err := f.loadConfig(c.String("config"))
@@ -205,7 +233,7 @@ func newFrame(ctx context.Context, spec *connspec.Spec, opts Options, stdin io.R
 }
 
 func logLevel() slog.Level {
-	switch strings.ToUpper(os.Getenv("LOG_LEVEL")) {
+	switch strings.ToUpper(os.Getenv(LogLevelEnv)) {
 	case "DEBUG", "TRACE":
 		return slog.LevelDebug
 	case "WARN", "WARNING":
@@ -227,6 +255,8 @@ func catalogFlag() cli.Flag {
 func (f *frame) specCommand() *cli.Command {
 	return &cli.Command{
 		Name: "spec", Usage: "print the connector specification",
+		Description: "Prints one SPEC message: the JSON schema of the config (connectionSpecification), with the\n" +
+			"secret properties marked airbyte_secret, and the link to the documentation.",
 		Action: f.action(func(ctx context.Context, c *cli.Context) error {
 			return f.env.Out.Write(&protocol.Message{Type: protocol.TypeSpec, Spec: f.spec.Message})
 		}),
@@ -236,6 +266,9 @@ func (f *frame) specCommand() *cli.Command {
 func (f *frame) checkCommand(check func(context.Context, *Env, json.RawMessage) error) *cli.Command {
 	return &cli.Command{
 		Name: "check", Usage: "check that the config can connect",
+		Description: "Validates the config against the spec, connects with it and checks the permissions a sync\n" +
+			"needs. Prints one CONNECTION_STATUS message, SUCCEEDED or FAILED with the reason, and exits\n" +
+			"0 in both cases.",
 		Flags: []cli.Flag{configFlag()},
 		Action: f.action(func(ctx context.Context, c *cli.Context) error {
 			cfg, err := f.loadConfig(c.String("config"))
@@ -268,7 +301,7 @@ func (f *frame) extraCommands() []*cli.Command {
 		if ec.Plain {
 			action = f.plainAction(ec)
 		}
-		out = append(out, &cli.Command{Name: ec.Name, Usage: ec.Usage, Flags: ec.Flags, Action: action})
+		out = append(out, &cli.Command{Name: ec.Name, Usage: ec.Usage, Description: ec.Description, Flags: ec.Flags, Action: action})
 	}
 	return out
 }
@@ -363,14 +396,19 @@ func (f *frame) finish(err error) {
 
 func (f *frame) run(cmds []*cli.Command, args []string) int {
 	app := &cli.App{
-		Name:            f.opts.Name,
-		Usage:           f.opts.Usage,
-		Version:         f.opts.Version,
-		Commands:        cmds,
-		Writer:          f.stderr,
-		ErrWriter:       f.stderr,
-		HideHelpCommand: true,
-		ExitErrHandler:  func(*cli.Context, error) {},
+		Name:        f.opts.Name,
+		Usage:       f.opts.Usage,
+		Description: f.opts.Description,
+		Version:     f.opts.Version,
+		Metadata:    map[string]any{"helpTail": f.helpTail()},
+		// The standard template, then the environment, the exit codes and
+		// the documentation link.
+		CustomAppHelpTemplate: cli.AppHelpTemplate + `{{index .Metadata "helpTail"}}`,
+		Commands:              cmds,
+		Writer:                f.stderr,
+		ErrWriter:             f.stderr,
+		HideHelpCommand:       true,
+		ExitErrHandler:        func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
 			return err
 		},
@@ -393,6 +431,29 @@ func (f *frame) run(cmds []*cli.Command, args []string) int {
 		return ExitError // help was printed to stderr
 	}
 	return ExitOK
+}
+
+// helpTail is the end of --help: the environment variables the binary
+// reads, its exit codes and the link to its documentation.
+func (f *frame) helpTail() string {
+	var b strings.Builder
+	env := append([]EnvVar{{Name: LogLevelEnv, Usage: "level of the LOG messages: DEBUG, INFO (default), WARN or ERROR"}}, f.opts.Env...)
+	width := 0
+	for _, e := range env {
+		width = max(width, len(e.Name))
+	}
+	b.WriteString("\nENVIRONMENT:\n")
+	for _, e := range env {
+		fmt.Fprintf(&b, "   %-*s  %s\n", width, e.Name, e.Usage)
+	}
+	b.WriteString("\nEXIT STATUS:\n")
+	b.WriteString("   0    success; also a check that printed CONNECTION_STATUS FAILED\n")
+	b.WriteString("   1    the command failed: the last line on stdout is a TRACE ERROR saying why\n")
+	b.WriteString("   143  stopped by SIGTERM or SIGINT\n")
+	if f.spec != nil && f.spec.Message != nil && f.spec.Message.DocumentationURL != "" {
+		b.WriteString("\nDOCUMENTATION:\n   " + f.spec.Message.DocumentationURL + "\n")
+	}
+	return b.String()
 }
 
 func commandNames(cmds []*cli.Command) []string {

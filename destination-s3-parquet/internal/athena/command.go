@@ -36,6 +36,10 @@ func Command() *airbytecli.Command {
 	return &airbytecli.Command{
 		Name:  "athena-ddl",
 		Usage: "print the Athena CREATE EXTERNAL TABLE (partition projection) and dedup view statements of each stream",
+		Description: "Prints, for every stream of the configured catalog, the CREATE EXTERNAL TABLE statement Athena\n" +
+			"needs (columns from the same schema the writer uses, the date partition declared with partition\n" +
+			"projection, so neither a Glue crawler nor MSCK REPAIR is needed) and, for append_dedup streams,\n" +
+			"a <stream>_latest view with the newest row of each primary key. It reads no data.",
 		Plain: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Usage: "the destination config JSON file", Required: true},

@@ -30,6 +30,9 @@ func Command() *airbytecli.Command {
 	return &airbytecli.Command{
 		Name:  "check-partitions",
 		Usage: "check that a day's partition of each stream exists in S3, with _SUCCESS markers and rows",
+		Description: "Lists the objects of each stream's partition for the day under the config's bucket, path\n" +
+			"and format, and reports the streams with no Parquet file, no rows or no _SUCCESS marker.\n" +
+			"Exits 0 when every stream is complete and 1 otherwise; --json prints the report as JSON.",
 		Plain: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Usage: "the destination config JSON file", Required: true},

@@ -356,10 +356,11 @@ func (r *reader) runCDC(ctx context.Context, plans []*streamPlan, now binlog.Sta
 		}
 		r.log.Info("reading "+p.desc.String()+": "+p.describe(r.cfg.ChunkSize), "estimated_rows", p.table.RowEstimate)
 		start := time.Now()
+		s.prog = newProgress(r.progressEvery, start)
 		if err := s.snapshot(ctx); err != nil {
 			return fail(err, p)
 		}
-		r.log.Info("read "+p.desc.String(), "records", s.total, "seconds", time.Since(start).Round(time.Millisecond).Seconds())
+		r.log.Info(summary(p.desc.String(), s.total, time.Since(start)))
 		if !p.cdc {
 			if err := s.setRunning(); err != nil {
 				return err

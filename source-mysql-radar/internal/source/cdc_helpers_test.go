@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/testenv"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/testdb"
 )
 
@@ -32,10 +33,7 @@ func cdcServer(t *testing.T) *testdb.Server {
 		}
 	})
 	if cdcErr != nil {
-		if os.Getenv("RADAR_REQUIRE_SERVICES") == "1" || os.Getenv("CI") == "true" {
-			t.Fatalf("start a binlog mariadbd: %v", cdcErr)
-		}
-		t.Skipf("start a binlog mariadbd: %v", cdcErr)
+		testenv.SkipUnavailable(t, "mariadbd binary", "start a binlog mariadbd: "+cdcErr.Error())
 	}
 	return cdcShared
 }

@@ -44,6 +44,7 @@ type streamRun struct {
 	target    *state.Cursor
 	lastState time.Time
 	now       time.Time // refreshed every 64 rows
+	prog      progress
 
 	// CDC: state is the stream's last state (for the GLOBAL state) and
 	// since the binary log position of its snapshot.
@@ -77,6 +78,7 @@ func (r *reader) readStream(ctx context.Context, p *streamPlan) error {
 	}
 	r.log.Info("reading "+p.desc.String()+": "+p.describe(r.cfg.ChunkSize), "estimated_rows", p.table.RowEstimate)
 	start := time.Now()
+	s.prog = newProgress(r.progressEvery, start)
 	err := s.read(ctx)
 	if err != nil {
 		if !isOutputError(err) {
@@ -90,7 +92,7 @@ func (r *reader) readStream(ctx context.Context, p *streamPlan) error {
 	if err := r.w.StreamStatus(p.desc, protocol.StreamComplete); err != nil {
 		return &outputError{err}
 	}
-	r.log.Info("read "+p.desc.String(), "records", s.total, "seconds", time.Since(start).Round(time.Millisecond).Seconds())
+	r.log.Info(summary(p.desc.String(), s.total, time.Since(start)))
 	return nil
 }
 
@@ -323,6 +325,9 @@ func (s *streamRun) row(values [][]byte) error {
 	// resolution and reading it per row costs more than encoding a number.
 	if s.total&63 == 0 {
 		s.now = time.Now()
+		if s.total > 0 && s.prog.due(s.now) {
+			s.r.log.Info(s.prog.line(s.p.desc.String(), s.total, s.p.table.RowEstimate, s.now))
+		}
 	}
 	if c := s.r.cdc; c == nil || s.p.meta == 0 {
 		s.buf = s.enc.AppendObject(s.buf[:0], values)

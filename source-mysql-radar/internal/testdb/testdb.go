@@ -3,8 +3,9 @@
 // without password), throw-away databases on it, and dedicated mariadbd
 // instances with their own data directory and port for TLS tests.
 //
-// Tests skip with a clear message when no server can be reached, unless
-// RADAR_REQUIRE_SERVICES=1 (CI), which turns the skip into a failure.
+// Tests skip with a clear message when no server can be reached, through
+// testenv.SkipUnavailable (recorded for make test's summary), unless
+// RADAR_REQUIRE_SERVICES=1 or CI=true, which turn the skip into a failure.
 package testdb
 
 import (
@@ -19,6 +20,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/cognitivo/radar-connectors/protocol/testenv"
 )
 
 // Addr returns the shared server's address.
@@ -44,10 +47,7 @@ func Open(t testing.TB) *sql.DB {
 	t.Helper()
 	db, err := open(Addr(), "")
 	if err != nil {
-		if os.Getenv("RADAR_REQUIRE_SERVICES") == "1" || os.Getenv("CI") == "true" {
-			t.Fatalf("MariaDB not reachable on %s: %v", Addr(), err)
-		}
-		t.Skipf("MariaDB not reachable on %s (set MYSQL_TEST_ADDR): %v", Addr(), err)
+		testenv.SkipUnavailable(t, "MariaDB", fmt.Sprintf("not reachable on %s (set MYSQL_TEST_ADDR): %v", Addr(), err))
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
