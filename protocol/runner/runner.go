@@ -50,7 +50,8 @@ type Options struct {
 
 // Result describes a run.
 type Result struct {
-	// Outcome is "succeeded", "failed", "config_error" or "cancelled".
+	// Outcome is "succeeded", "failed", "config_error", "state_store_error"
+	// or "cancelled".
 	Outcome  string          `json:"outcome"`
 	Attempts []AttemptResult `json:"attempts"`
 	Streams  []StreamSummary `json:"streams"`
@@ -113,10 +114,19 @@ func (o *Options) defaults() {
 
 // Run runs the sync: up to MaxAttempts attempts, each from the last
 // acknowledged state. The result is filled also when an error is returned.
-func Run(ctx context.Context, o Options) (*Result, error) {
+func Run(ctx context.Context, o Options) (res *Result, err error) {
 	o.defaults()
 	start := time.Now()
-	res := &Result{Outcome: "failed"}
+	res = &Result{Outcome: "failed"}
+	defer func() {
+		switch {
+		case res.Outcome != "failed":
+		case ExitCode(err) == 2:
+			res.Outcome = "config_error"
+		case ExitCode(err) == 3:
+			res.Outcome = "state_store_error"
+		}
+	}()
 	if err := o.Source.validate("source"); err != nil {
 		return res, &ConfigError{err}
 	}
