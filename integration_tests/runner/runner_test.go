@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -280,4 +279,3 @@ func (l testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-var _ = fmt.Sprint
