@@ -118,7 +118,7 @@ func (a *attempt) sync(ctx context.Context, ar *AttemptResult) error {
 		}
 		io.Copy(io.Discard, dstOut)
 	}()
-	fwdErr := a.forward(srcOut, dstIn)
+	fwdErr := a.forward(actx, srcOut, dstIn)
 	if fwdErr != nil {
 		// The destination stopped reading: the source cannot finish.
 		cancel()
@@ -372,7 +372,7 @@ func (f *flushBeforeRead) Read(p []byte) (int, error) {
 // forward copies RECORD and STATE messages from the source to the
 // destination, and handles the others. It returns the first error writing
 // to the destination.
-func (a *attempt) forward(srcOut io.Reader, dstIn io.Writer) error {
+func (a *attempt) forward(ctx context.Context, srcOut io.Reader, dstIn io.Writer) error {
 	bw := bufio.NewWriterSize(dstIn, 1<<20)
 	in := &flushBeforeRead{r: srcOut, bw: bw}
 	r := protocol.NewReader(in)
@@ -396,6 +396,11 @@ func (a *attempt) forward(srcOut io.Reader, dstIn io.Writer) error {
 		}
 		if in.err != nil {
 			continue // keep reading: the source's messages still count
+		}
+		if f.tick&1023 == 0 && ctx.Err() != nil {
+			// Stopped: what the source still prints is not delivered.
+			in.err = ctx.Err()
+			continue
 		}
 		switch env.Type {
 		case protocol.TypeRecord:

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cognitivo/radar-connectors/protocol"
@@ -103,8 +104,32 @@ func BenchmarkForward(b *testing.B) {
 	for done := 0; done < b.N; done += 10 * perState {
 		book, _ := newStateBook(store, 0, nil)
 		a := &attempt{o: &Options{Log: io.Discard}, con: &console{w: io.Discard}, tr: newTracker(cat), book: book}
-		if err := a.forward(bytes.NewReader(data), bufio.NewWriter(io.Discard)); err != nil {
+		if err := a.forward(context.Background(), bytes.NewReader(data), bufio.NewWriter(io.Discard)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestProgressRendering: the one-line progress and the terminal table show
+// rows, committed rows and objects per stream.
+func TestProgressRendering(t *testing.T) {
+	cat := &protocol.ConfiguredCatalog{Streams: []protocol.ConfiguredStream{
+		{Stream: protocol.Stream{Name: "store", Namespace: "radar"}}, {Stream: protocol.Stream{Name: "product", Namespace: "radar"}}}}
+	tr := newTracker(cat)
+	s := tr.stream(protocol.StreamDescriptor{Name: "store", Namespace: "radar"})
+	s.rows.Store(1500)
+	s.status, s.acked, s.objects = "RUNNING", 1000, 1
+	p := tr.stream(protocol.StreamDescriptor{Name: "product", Namespace: "radar"})
+	p.rows.Store(300)
+	p.status, p.acked, p.objects = "COMPLETE", 300, 1
+	line, rows := tr.progressLine(tr.start.Add(10e9), 800, 10e9)
+	want := "progress: 1800 rows (100 rows/s), 1300 committed, 2 objects, 1/2 streams complete; reading radar.store 1500"
+	if line != want || rows != 1800 {
+		t.Errorf("progressLine = %q, %d; want %q, 1800", line, rows, want)
+	}
+	table := tr.progressTable(tr.start.Add(10e9))
+	if len(table) != 4 || !strings.Contains(table[1], "radar.store") || !strings.Contains(table[1], "running") ||
+		!strings.Contains(table[3], "total 1/2 done") {
+		t.Errorf("progressTable =\n%s", strings.Join(table, "\n"))
 	}
 }
