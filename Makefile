@@ -14,7 +14,7 @@ MODULES := protocol source-mysql-radar destination-s3-parquet integration_tests
 
 all: build
 
-build: $(BIN)/source-mysql-radar $(BIN)/destination-s3-parquet
+build: $(BIN)/source-mysql-radar $(BIN)/destination-s3-parquet $(BIN)/airbyte-sync
 
 # The connectors are built exactly as the Dockerfiles build them: each module
 # on its own (GOWORK=off), static (CGO_ENABLED=0), trimmed paths.
@@ -23,6 +23,11 @@ $(BIN)/source-mysql-radar: FORCE
 
 $(BIN)/destination-s3-parquet: FORCE
 	cd destination-s3-parquet && GOWORK=off CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o ../$(BIN)/destination-s3-parquet .
+
+# The runner (protocol/cmd/airbyte-sync): source read | destination write
+# with state kept between runs, as the platform runs them.
+$(BIN)/airbyte-sync: FORCE
+	cd protocol && GOWORK=off CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o ../$(BIN)/airbyte-sync ./cmd/airbyte-sync
 
 FORCE:
 

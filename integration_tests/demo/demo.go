@@ -7,6 +7,7 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,10 +15,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cognitivo/radar-connectors/integration_tests/harness"
 	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/runner"
 )
 
 // Options configure a demo run.
@@ -225,26 +228,32 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		r.Run(rctx, prog)
 	}()
 	t0 = time.Now()
-	sync := &harness.Sync{
-		Source: o.Source, Destination: o.Destination,
-		SourceConfig: files.SourceConfig, DestinationConfig: files.DestinationConfig,
-		SourceCatalog:     files.ConfiguredCatalog,
-		OnSourceLine:      prog.SourceLine,
-		OnDestinationLine: prog.DestinationLine,
-	}
-	sr, err := sync.Run(ctx)
+	// The sync runs through protocol/runner, the library behind
+	// bin/airbyte-sync: the demo's own display replaces the runner's
+	// progress, and the connectors' LOG lines are kept for a failure.
+	statePath := filepath.Join(files.Dir, "state.json")
+	os.Remove(statePath) // each demo run is a fresh full refresh
+	var logs bytes.Buffer
+	sr, err := runner.Run(ctx, runner.Options{
+		Source:      runner.Connector{Path: o.Source, Config: files.SourceConfig},
+		Destination: runner.Connector{Path: o.Destination, Config: files.DestinationConfig},
+		Catalog:     files.ConfiguredCatalog, State: runner.FileStore(statePath),
+		MaxAttempts: 1, SkipCheck: true, ProgressInterval: -1, Log: &lockedBuffer{b: &logs},
+		OnSourceLine: prog.SourceLine, OnDestinationLine: prog.DestinationLine,
+	})
 	res.SyncWall = phase("sync", t0)
 	stopRender()
 	<-rdone
-	if err != nil {
-		return nil, fmt.Errorf("run the sync: %w", err)
-	}
-	if err := syncFailure(sr, prog.Snapshot()); err != nil {
+	if err := syncFailure(sr, err, logs.String(), prog.Snapshot()); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(w, "\n")
 	o.done("sync finished in %.1fs: both connectors exited 0, %d states sent, %d acknowledged, no protocol problem",
-		res.SyncWall.Seconds(), sr.StatesSent, len(sr.Acks))
+		res.SyncWall.Seconds(), sr.StatesSent, sr.StatesCommitted)
+	pipeRows := map[string]int64{}
+	for _, st := range sr.Streams {
+		pipeRows[protocol.StreamDescriptor{Name: st.Name, Namespace: st.Namespace}.String()] = st.Rows
+	}
 
 	// 5. Read the Parquet files back and compare the counts.
 	t0 = time.Now()
@@ -252,7 +261,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	var mismatches []string
 	for _, st := range snap.Streams {
 		key := protocol.StreamDescriptor{Name: st.Name, Namespace: st.Namespace}.String()
-		sres := StreamResult{Name: st.Name, TableRows: counts[st.Name], PipeRows: sr.Records[key], Seconds: st.Seconds(snap.Now),
+		sres := StreamResult{Name: st.Name, TableRows: counts[st.Name], PipeRows: pipeRows[key], Seconds: st.Seconds(snap.Now),
 			Dir: filepath.Join(res.StreamsDir, st.Name)}
 		ps, err := ReadStream(ctx, sres.Dir)
 		if err != nil {
@@ -360,22 +369,18 @@ func internal(e *protocol.ErrorTrace) string {
 	return " [" + e.InternalMessage + "]"
 }
 
-// syncFailure describes a failed sync: a connector's exit code, a TRACE
-// ERROR, a protocol problem the platform would see, or a stream that did
-// not complete.
-func syncFailure(sr *harness.SyncResult, s Snapshot) error {
+// syncFailure describes a failed sync: the runner's error (a connector's
+// exit status or TRACE ERROR), a protocol problem the platform would see,
+// or a stream that did not complete. logs are the connectors' LOG lines.
+func syncFailure(sr *runner.Result, runErr error, logs string, s Snapshot) error {
 	var msgs []string
-	if sr.SourceCode != 0 {
-		msgs = append(msgs, fmt.Sprintf("source exited with code %d", sr.SourceCode))
+	if runErr != nil {
+		msgs = append(msgs, runErr.Error())
 	}
-	if sr.DestinationCode != 0 {
-		msgs = append(msgs, fmt.Sprintf("destination exited with code %d", sr.DestinationCode))
-	}
-	for _, e := range sr.Errors() {
-		msgs = append(msgs, "TRACE ERROR ("+string(e.FailureType)+"): "+e.Message+internal(e))
-	}
-	for _, p := range sr.Problems {
-		msgs = append(msgs, "protocol problem: "+p)
+	if sr != nil {
+		for _, p := range sr.Problems {
+			msgs = append(msgs, "protocol problem: "+p)
+		}
 	}
 	for _, st := range s.Streams {
 		if st.Status != StatusComplete {
@@ -387,12 +392,22 @@ func syncFailure(sr *harness.SyncResult, s Snapshot) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	for name, stderr := range map[string]string{"source": sr.SourceStderr, "destination": sr.DestinationStderr} {
-		if tail := tailLines(stderr, 10); tail != "" && (name == "source" && sr.SourceCode != 0 || name == "destination" && sr.DestinationCode != 0) {
-			msgs = append(msgs, name+" stderr:\n    "+strings.ReplaceAll(tail, "\n", "\n    "))
-		}
+	if tail := tailLines(logs, 10); tail != "" && runErr != nil {
+		msgs = append(msgs, "connector logs:\n    "+strings.ReplaceAll(tail, "\n", "\n    "))
 	}
 	return errors.New("the sync failed:\n  " + strings.Join(msgs, "\n  "))
+}
+
+// lockedBuffer is a bytes.Buffer safe for the runner's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
 
 func tailLines(s string, n int) string {

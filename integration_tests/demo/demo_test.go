@@ -125,7 +125,8 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	for _, want := range []string{"Summary", "Query of the result", "Rerun the pipe by hand",
 		"read --config " + res.Files.SourceConfig + " --catalog " + res.Files.ConfiguredCatalog,
-		"| " + dst + " write --config " + res.Files.DestinationConfig} {
+		"| " + dst + " write --config " + res.Files.DestinationConfig,
+		"airbyte-sync run --source " + src + " --source-config " + res.Files.SourceConfig} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the output lacks %q:\n%s", want, text)
 		}

@@ -269,6 +269,18 @@ func (p *Progress) DestinationLine(line []byte) {
 	if err := json.Unmarshal(line, &m); err != nil {
 		return
 	}
+	if m.ID == nil && m.Type == protocol.TypeState {
+		// The runner puts the platform's id inside the state object, as
+		// the platform does (StateWithId.attachIdToStateMessageFromSource).
+		var in struct {
+			State struct {
+				ID *int64 `json:"id"`
+			} `json:"state"`
+		}
+		if json.Unmarshal(line, &in) == nil {
+			m.ID = in.State.ID
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {

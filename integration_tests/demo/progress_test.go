@@ -2,12 +2,13 @@ package demo
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cognitivo/radar-connectors/integration_tests/harness"
 	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/runner"
 )
 
 // lines returns what a source prints for a stream: STARTED, RUNNING,
@@ -176,27 +177,26 @@ func TestFormatting(t *testing.T) {
 
 func TestSyncFailure(t *testing.T) {
 	done := Snapshot{Streams: []StreamStats{{Name: "store", Status: StatusComplete, States: 2, Acks: 2}}}
-	if err := syncFailure(&harness.SyncResult{}, done); err != nil {
+	if err := syncFailure(&runner.Result{}, nil, "", done); err != nil {
 		t.Errorf("a clean sync failed: %v", err)
 	}
 	for name, c := range map[string]struct {
-		res  harness.SyncResult
+		res  runner.Result
+		err  error
+		logs string
 		snap Snapshot
 		want []string
 	}{
-		"source exit": {res: harness.SyncResult{SourceCode: 1, SourceStderr: "panic: boom\n"}, snap: done,
-			want: []string{"source exited with code 1", "source stderr:", "panic: boom"}},
-		"destination exit and trace": {res: harness.SyncResult{DestinationCode: 1, DestinationMessages: []protocol.Message{{Type: protocol.TypeTrace,
-			Trace: &protocol.TraceMessage{Type: protocol.TraceError, Error: &protocol.ErrorTrace{Message: "cannot upload", InternalMessage: "503", FailureType: protocol.FailureTransient}}}}},
-			snap: done, want: []string{"destination exited with code 1", "TRACE ERROR (transient_error): cannot upload [503]"}},
-		"protocol problem": {res: harness.SyncResult{Problems: []string{"state id 3 echoed without destinationStats.recordCount"}}, snap: done,
+		"runner error with logs": {err: errors.New("the source exited with status 1"), logs: "source      stderr panic: boom\n", snap: done,
+			want: []string{"the source exited with status 1", "connector logs:", "panic: boom"}},
+		"protocol problem": {res: runner.Result{Problems: []string{"state id 3: the destination counted 2 records"}}, snap: done,
 			want: []string{"protocol problem: state id 3"}},
 		"incomplete stream": {snap: Snapshot{Streams: []StreamStats{{Name: "vouchers", Status: StatusRunning}}},
 			want: []string{"stream vouchers ended running"}},
 		"unacknowledged states": {snap: Snapshot{Streams: []StreamStats{{Name: "store", Status: StatusComplete, States: 3, Acks: 2}}},
 			want: []string{"store: 2 of 3 states acknowledged"}},
 	} {
-		err := syncFailure(&c.res, c.snap)
+		err := syncFailure(&c.res, c.err, c.logs, c.snap)
 		if err == nil {
 			t.Errorf("%s: no error", name)
 			continue

@@ -119,4 +119,8 @@ func (o *Options) printRerun(res *Result, m *MySQL) {
 	fmt.Fprintf(w, "  %s discover --config %s\n", src, o.rel(f.SourceConfig))
 	fmt.Fprintf(w, "  %s read --config %s --catalog %s \\\n", src, o.rel(f.SourceConfig), o.rel(f.ConfiguredCatalog))
 	fmt.Fprintf(w, "    | %s write --config %s --catalog %s\n\n", dst, o.rel(f.DestinationConfig), o.rel(f.ConfiguredCatalog))
+	fmt.Fprintf(w, "  or as the demo ran it, keeping the state for the next run (see README, Local pipe / runner):\n\n")
+	fmt.Fprintf(w, "  %s run --source %s --source-config %s \\\n", filepath.Join(filepath.Dir(src), "airbyte-sync"), src, o.rel(f.SourceConfig))
+	fmt.Fprintf(w, "    --destination %s --destination-config %s \\\n", dst, o.rel(f.DestinationConfig))
+	fmt.Fprintf(w, "    --catalog %s --state %s --summary %s\n\n", o.rel(f.ConfiguredCatalog), o.rel(filepath.Join(f.Dir, "state.json")), o.rel(filepath.Join(f.Dir, "summary.json")))
 }

@@ -43,6 +43,8 @@ type stream struct {
 	complete       bool
 	filesDone      int
 	recordsDone    int64
+	bytesDone      int64
+	startedAt      time.Time // the stream's first record, for its summary line
 	bad            map[string]int64
 	badUTF8        map[string]int64
 }
@@ -57,6 +59,7 @@ type file struct {
 	firstSeq int64
 	rows     int64 // records handed to the encoder
 	full     atomic.Bool
+	opened   time.Time // for the object's INFO line
 }
 
 func newStream(w *syncWriter, cs *protocol.ConfiguredStream, schema *arrowschema.Stream, syncID int64) *stream {
@@ -90,6 +93,13 @@ func (s *stream) onInvalidUTF8(path string) {
 }
 
 func (s *stream) logSummary() {
+	var secs float64
+	if !s.startedAt.IsZero() {
+		secs = time.Since(s.startedAt).Seconds()
+	}
+	s.w.log.Info(protocol.FormatStreamWritten(protocol.StreamWritten{
+		Stream: s.desc.String(), Rows: s.recordsDone, Objects: int64(s.filesDone), Bytes: s.bytesDone, Seconds: secs,
+	}))
 	for _, p := range sortedKeys(s.bad) {
 		s.w.log.Warn(fmt.Sprintf("stream %s: %d values of field %s were written as null (kept exact in _airbyte_additional_properties)", s.desc, s.bad[p], p))
 	}
@@ -162,7 +172,10 @@ func (s *stream) openFile(seq int64) error {
 	key := alloc.Next()
 	meta := map[string]string{s3sink.GenerationMetadataKey: strconv.FormatInt(s.generation, 10)}
 	up := w.client.NewUpload(w.ctx, key, meta, w.onUploadDone)
-	f := &file{stream: s, upload: up, firstSeq: seq, opts: w.pqOpts}
+	f := &file{stream: s, upload: up, firstSeq: seq, opts: w.pqOpts, opened: time.Now()}
+	if s.startedAt.IsZero() {
+		s.startedAt = f.opened
+	}
 	f.opts.Mem = w.pool
 	f.opts.RootName = arrowschema.SanitizeName(s.desc.Name)
 	w.files[f] = struct{}{}

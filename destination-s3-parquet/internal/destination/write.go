@@ -444,6 +444,10 @@ func (w *syncWriter) drainCompletions() {
 			w.written = append(w.written, writtenObject{stream: f.stream, key: u.Key()})
 			f.stream.filesDone++
 			f.stream.recordsDone += f.rows
+			f.stream.bytesDone += u.Written()
+			w.log.Info(protocol.FormatObjectWritten(protocol.ObjectWritten{
+				Stream: f.stream.desc.String(), Key: u.Key(), Rows: f.rows, Bytes: u.Written(), Seconds: time.Since(f.opened).Seconds(),
+			}))
 		}
 	}
 }
