@@ -59,12 +59,14 @@ func ImageRefs() (source, destination string, err error) {
 	return prefix + "/" + SourceName + ":" + string(m[1]), prefix + "/" + DestinationName + ":" + string(m[1]), nil
 }
 
-// Images returns the two connector images (see ImageRefs). When either is
-// missing it runs `make images` once per test process, under a file lock in
-// the temp folder so that test processes running in parallel build them
-// once. It skips the test when no Docker daemon answers, and fails it when
-// the build fails. Set RADAR_IMAGES_REBUILD=1 to run `make images` even when
-// both exist (the Docker layer cache keeps that quick when nothing changed).
+// Images returns the two connector images (see ImageRefs), built from this
+// checkout: it runs `make images` once per test process, under a file lock
+// in the temp folder so that test processes running in parallel do not
+// build at the same time. With the Docker layer cache that takes a second
+// or two when nothing changed, and it keeps a tag from an older checkout
+// from being tested. Set RADAR_IMAGES_NO_BUILD=1 to use the tags as they
+// are (the build runs only if one is missing). It skips the test when no
+// Docker daemon answers, and fails it when the build fails.
 func Images(t testing.TB) (source, destination string) {
 	t.Helper()
 	imagesOnce.Do(func() {
@@ -88,7 +90,7 @@ func Images(t testing.TB) (source, destination string) {
 	return imageSource, imageDst
 }
 
-// buildImages runs `make images` under the lock unless both refs exist.
+// buildImages runs `make images` under the lock (see Images).
 func buildImages(ctx context.Context, refs ...string) error {
 	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "radar-make-images.lock"), os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
@@ -99,7 +101,7 @@ func buildImages(ctx context.Context, refs ...string) error {
 		return fmt.Errorf("lock images: %w", err)
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-	if os.Getenv("RADAR_IMAGES_REBUILD") == "" && imagesExist(ctx, refs...) {
+	if os.Getenv("RADAR_IMAGES_NO_BUILD") != "" && imagesExist(ctx, refs...) {
 		return nil
 	}
 	root, err := RepoRoot()
