@@ -71,7 +71,7 @@ def notify_failure(context) -> None:
     """Task callback after the last try failed: which sync, which run, the log."""
     ti = context["task_instance"]
     _slack(
-        f":red_circle: Airbyte sync failed: {ti.dag_id}.{ti.task_id} after {ti.try_number} tries "
+        f":red_circle: Airbyte sync failed after its retries: {ti.dag_id}.{ti.task_id} "
         f"(run {context['run_id']}). Logs: {ti.log_url}"
     )
 
