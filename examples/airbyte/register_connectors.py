@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.parse
@@ -130,19 +131,23 @@ def _problem(e: urllib.error.HTTPError) -> str:
     return raw.strip()[:500]
 
 
+SECRET_KEY = re.compile(r"password|secret|key|token|credential|certificate", re.I)
+
+
 def secret_values(*docs) -> list[str]:
-    """Every string in the configs: any of them may be a secret, so none is
-    ever printed."""
+    """The values of the configs' secret-looking fields (password, ssh_key,
+    secret_access_key, ...: every airbyte_secret of both specs), which no
+    message may show."""
     out = []
 
-    def walk(v):
+    def walk(v, secret=False):
         if isinstance(v, dict):
-            for x in v.values():
-                walk(x)
+            for k, x in v.items():
+                walk(x, secret or bool(SECRET_KEY.search(k)))
         elif isinstance(v, list):
             for x in v:
-                walk(x)
-        elif isinstance(v, str):
+                walk(x, secret)
+        elif isinstance(v, str) and secret:
             out.append(v)
 
     for d in docs:
