@@ -298,6 +298,12 @@ func TestRegisterConnectors(t *testing.T) {
 
 	t.Run("catalog twice", func(t *testing.T) {
 		f, srv := newFakeAirbyte(t, api, catalog)
+		// Other sources fill the first page: the second run must page on
+		// to find its own.
+		for i := 0; i < 120; i++ {
+			f.actors["sources"] = append(f.actors["sources"], map[string]any{"sourceId": f.id(), "name": fmt.Sprintf("other_%d", i),
+				"sourceType": "postgres", "definitionId": f.id(), "workspaceId": f.workspace, "configuration": map[string]any{}, "createdAt": 1767225600})
+		}
 		out, stderr, code := run(t, f, srv, "--catalog", catalog)
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, stderr)
