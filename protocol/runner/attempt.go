@@ -74,11 +74,11 @@ func (a *attempt) sync(ctx context.Context, ar *AttemptResult) error {
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	srcFiles := []fileArg{{"--config", a.o.Source.Config}, {"--catalog", a.o.Catalog}, {"--state", statePath}}
-	src, err := a.o.Source.command(actx, "read", srcFiles, a.env())
+	src, err := a.o.Source.command(actx, "read", srcFiles, a.env(), a.dir)
 	if err != nil {
 		return err
 	}
-	dst, err := a.o.Destination.command(actx, "write", []fileArg{{"--config", a.o.Destination.Config}, {"--catalog", a.o.Catalog}}, a.env())
+	dst, err := a.o.Destination.command(actx, "write", []fileArg{{"--config", a.o.Destination.Config}, {"--catalog", a.o.Catalog}}, a.env(), a.dir)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func orDefault(s, d string) string {
 // check runs the connector's check; CONNECTION_STATUS FAILED is a config
 // error.
 func (a *attempt) check(ctx context.Context, side string, c Connector) error {
-	cmd, err := c.command(ctx, "check", []fileArg{{"--config", c.Config}}, a.env())
+	cmd, err := c.command(ctx, "check", []fileArg{{"--config", c.Config}}, a.env(), a.dir)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,13 @@ var containerSeq atomic.Int64
 // /airbyte (the directory the platform mounts its files in) and the host
 // network, so that a config naming localhost works as it does for a binary.
 // env is added to the process (passed into the container with -e).
-func (c Connector) command(ctx context.Context, verb string, files []fileArg, env []string) (*exec.Cmd, error) {
+//
+// For an image, each file is first copied into dir (the run's private
+// temporary directory, mode 0700) with mode 0644: the connector runs as
+// uid 1000 in its container, as on the platform, and could not read a
+// config file the user keeps at 0600 (as one holding a password should
+// be). The directory keeps the copies from other users of the host.
+func (c Connector) command(ctx context.Context, verb string, files []fileArg, env []string, dir string) (*exec.Cmd, error) {
 	if c.Image == "" {
 		args := []string{verb}
 		for _, f := range files {
@@ -70,16 +76,17 @@ func (c Connector) command(ctx context.Context, verb string, files []fileArg, en
 		cmd.WaitDelay = 10 * time.Second // then SIGKILL
 		return cmd, nil
 	}
-	name := fmt.Sprintf("airbyte-sync-%d-%d", os.Getpid(), containerSeq.Add(1))
+	seq := containerSeq.Add(1)
+	name := fmt.Sprintf("airbyte-sync-%d-%d", os.Getpid(), seq)
 	args := []string{"run", "-i", "--rm", "--name", name, "--network", "host", "--init"}
 	for _, e := range env {
 		args = append(args, "-e", e)
 	}
 	cargs := []string{verb}
 	for i, f := range files {
-		abs, err := filepath.Abs(f.path)
+		abs, err := readableCopy(f.path, filepath.Join(dir, fmt.Sprintf("%s-%d-%d-%s", verb, seq, i, filepath.Base(f.path))))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: pass %s to the container: %w", verb, f.flag, err)
 		}
 		in := "/airbyte/" + strconv.Itoa(i) + "-" + filepath.Base(f.path)
 		args = append(args, "-v", abs+":"+in+":ro")
@@ -106,4 +113,20 @@ func exitCode(err error) int {
 		}
 	}
 	return -1
+}
+
+// readableCopy copies the file at src to dst with mode 0644 and returns
+// dst's absolute path.
+func readableCopy(src, dst string) (string, error) {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		return "", err
+	}
+	if err := os.Chmod(dst, 0o644); err != nil { // whatever the umask
+		return "", err
+	}
+	return filepath.Abs(dst)
 }
