@@ -175,28 +175,8 @@ func TestAppendDedupViewCursor(t *testing.T) {
 // equals MySQL exactly, including a key deleted and inserted again and a
 // key updated and deleted within one sync.
 func TestAppendDedupViewCDC(t *testing.T) {
-	my := harness.StartMariaDB(t, harness.ServerOptions{Binlog: true})
-	name := my.CreateDatabase(t, "dedup")
-	db, err := my.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	opts := fixture.Options{Rows: 300, Seed: 13}
-	if err := fixture.Load(context.Background(), db, opts); err != nil {
-		t.Fatal(err)
-	}
-	d, err := duck.OpenDuckDB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	e := &env{t: t, my: my, dbName: name, db: db, s3: harness.StartS3(t, bucket), duck: d, opts: opts}
-	srcCfg := harness.WriteJSON(t, "source.json", map[string]any{
-		"host": my.Host, "port": my.Port, "database": name, "username": my.User, "password": my.Password,
-		"ssl": false, "tunnel_method": map[string]any{"tunnel_method": "NO_TUNNEL"},
-		"replication_method": map[string]any{"method": "CDC", "initial_waiting_seconds": 120},
-	})
+	e := newEnvOn(t, harness.StartMariaDB(t, harness.ServerOptions{Binlog: true}), "dedup", fixture.Options{Rows: 300, Seed: 13})
+	srcCfg := e.cdcSourceConfig()
 	dstCfg := e.destinationConfig(nil)
 	cat := dedupCatalog(t, e.discover(srcCfg), nil)
 	if c := cat.Streams[0].CursorField; len(c) != 1 || c[0] != "_ab_cdc_cursor" {

@@ -52,14 +52,19 @@ type env struct {
 
 func newEnv(t *testing.T, rows int) *env {
 	t.Helper()
-	my := harness.SharedMySQL(t)
-	name := my.CreateDatabase(t, "e2e")
+	return newEnvOn(t, harness.SharedMySQL(t), "e2e", fixture.Options{Rows: rows, Seed: 42})
+}
+
+// newEnvOn loads the fixture into a new database (named after prefix) on
+// my, and starts the S3 server and DuckDB beside it.
+func newEnvOn(t *testing.T, my *harness.MySQL, prefix string, opts fixture.Options) *env {
+	t.Helper()
+	name := my.CreateDatabase(t, prefix)
 	db, err := my.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	opts := fixture.Options{Rows: rows, Seed: 42}
 	if err := fixture.Load(context.Background(), db, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +84,16 @@ func (e *env) sourceConfig() string {
 		"tunnel_method":      map[string]any{"tunnel_method": "NO_TUNNEL"},
 		"replication_method": map[string]any{"method": "STANDARD", "initial_waiting_seconds": 300},
 		"jdbc_url_params":    "allowPublicKeyRetrieval=true&useSSL=false",
+	})
+}
+
+// cdcSourceConfig reads the test database from the binary log (the server
+// must be one started with Binlog).
+func (e *env) cdcSourceConfig() string {
+	return harness.WriteJSON(e.t, "source.json", map[string]any{
+		"host": e.my.Host, "port": e.my.Port, "database": e.dbName, "username": e.my.User, "password": e.my.Password,
+		"ssl": false, "tunnel_method": map[string]any{"tunnel_method": "NO_TUNNEL"},
+		"replication_method": map[string]any{"method": "CDC", "initial_waiting_seconds": 120},
 	})
 }
 
@@ -383,28 +398,8 @@ func TestCDCWithDeletes(t *testing.T) {
 // cdcWithDeletes runs a CDC snapshot, changes, and a CDC sync with run
 // (the process pipe, or the images as the platform starts them).
 func cdcWithDeletes(t *testing.T, run func(e *env, srcCfg, dstCfg string, cat *protocol.ConfiguredCatalog, state []byte) *harness.SyncResult) {
-	my := harness.StartMariaDB(t, harness.ServerOptions{Binlog: true})
-	name := my.CreateDatabase(t, "cdc")
-	db, err := my.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	opts := fixture.Options{Rows: 600, Seed: 9}
-	if err := fixture.Load(context.Background(), db, opts); err != nil {
-		t.Fatal(err)
-	}
-	d, err := duck.OpenDuckDB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	e := &env{t: t, my: my, dbName: name, db: db, s3: harness.StartS3(t, bucket), duck: d, opts: opts}
-	srcCfg := harness.WriteJSON(t, "source.json", map[string]any{
-		"host": my.Host, "port": my.Port, "database": name, "username": my.User, "password": my.Password,
-		"ssl": false, "tunnel_method": map[string]any{"tunnel_method": "NO_TUNNEL"},
-		"replication_method": map[string]any{"method": "CDC", "initial_waiting_seconds": 120},
-	})
+	e := newEnvOn(t, harness.StartMariaDB(t, harness.ServerOptions{Binlog: true}), "cdc", fixture.Options{Rows: 600, Seed: 9})
+	srcCfg := e.cdcSourceConfig()
 	dstCfg := e.destinationConfig(nil)
 	cat := e.discover(srcCfg)
 	streams := map[string]bool{"store": true, "product": true, "vouchers": true, "contest_score": true}
@@ -420,7 +415,7 @@ func cdcWithDeletes(t *testing.T, run func(e *env, srcCfg, dstCfg string, cat *p
 			DestinationSyncMode: protocol.DestinationAppend, CursorField: s.DefaultCursorField, PrimaryKey: s.SourceDefinedPrimaryKey})
 	}
 	first := run(e, srcCfg, dstCfg, configured, nil)
-	if n := first.Records[name+".store"]; n != 600 {
+	if n := first.Records[e.dbName+".store"]; n != 600 {
 		t.Errorf("snapshot read %d store rows, want 600", n)
 	}
 	changes := []string{
@@ -432,15 +427,15 @@ func cdcWithDeletes(t *testing.T, run func(e *env, srcCfg, dstCfg string, cat *p
 		"DELETE FROM contest_score WHERE id > 590",
 	}
 	for _, s := range changes {
-		if _, err := db.Exec(s); err != nil {
+		if _, err := e.db.Exec(s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
 	second := run(e, srcCfg, dstCfg, configured, first.NextState())
-	if n := second.Records[name+".store"]; n != 5+10+3 {
+	if n := second.Records[e.dbName+".store"]; n != 5+10+3 {
 		t.Errorf("second sync read %d store changes, want 18 (5 inserts, 10 updates, 3 deletes)", n)
 	}
-	if n := second.Records[name+".contest_score"]; n != 10 {
+	if n := second.Records[e.dbName+".contest_score"]; n != 10 {
 		t.Errorf("second sync read %d contest_score changes, want 10 deletes", n)
 	}
 	keys := map[string]string{"store": "Id", "product": "id", "vouchers": "code", "contest_score": "id"}
@@ -450,20 +445,20 @@ func cdcWithDeletes(t *testing.T, run func(e *env, srcCfg, dstCfg string, cat *p
 		// The latest change of every key.
 		latest := fmt.Sprintf(`SELECT * FROM %s QUALIFY row_number() OVER (PARTITION BY "%s" ORDER BY _ab_cdc_cursor DESC) = 1`, src, key)
 		var deleted int
-		if err := d.DB.QueryRow("SELECT count(*) FROM (" + latest + ") WHERE _ab_cdc_deleted_at IS NOT NULL").Scan(&deleted); err != nil {
+		if err := e.duck.DB.QueryRow("SELECT count(*) FROM (" + latest + ") WHERE _ab_cdc_deleted_at IS NOT NULL").Scan(&deleted); err != nil {
 			t.Fatalf("%s: %v", stream, err)
 		}
 		var mysqlRows, parquetLive int
-		db.QueryRow("SELECT COUNT(*) FROM " + stream).Scan(&mysqlRows)
-		d.DB.QueryRow("SELECT count(*) FROM (" + latest + ") WHERE _ab_cdc_deleted_at IS NULL").Scan(&parquetLive)
+		e.db.QueryRow("SELECT COUNT(*) FROM " + stream).Scan(&mysqlRows)
+		e.duck.DB.QueryRow("SELECT count(*) FROM (" + latest + ") WHERE _ab_cdc_deleted_at IS NULL").Scan(&parquetLive)
 		if parquetLive != mysqlRows {
 			t.Errorf("stream %s: %d live keys in Parquet, %d rows in MySQL (%d deleted)", stream, parquetLive, mysqlRows, deleted)
 		}
 		out := t.TempDir() + "/live.parquet"
-		if _, err := d.DB.Exec(fmt.Sprintf("COPY (%s) TO '%s' (FORMAT parquet)", "SELECT * FROM ("+latest+") WHERE _ab_cdc_deleted_at IS NULL", out)); err != nil {
+		if _, err := e.duck.DB.Exec(fmt.Sprintf("COPY (%s) TO '%s' (FORMAT parquet)", "SELECT * FROM ("+latest+") WHERE _ab_cdc_deleted_at IS NULL", out)); err != nil {
 			t.Fatal(err)
 		}
-		diff, err := duck.CompareTable(context.Background(), db, name, stream, d, []string{out}, duck.CompareOptions{})
+		diff, err := duck.CompareTable(context.Background(), e.db, e.dbName, stream, e.duck, []string{out}, duck.CompareOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -472,7 +467,7 @@ func cdcWithDeletes(t *testing.T, run func(e *env, srcCfg, dstCfg string, cat *p
 		}
 	}
 	var deletedStores int
-	d.DB.QueryRow(fmt.Sprintf(`SELECT count(*) FROM %s WHERE _ab_cdc_deleted_at IS NOT NULL AND "Id" BETWEEN 30 AND 32 AND "Name" IS NOT NULL`, duck.ParquetSource(e.streamFiles("store")))).Scan(&deletedStores)
+	e.duck.DB.QueryRow(fmt.Sprintf(`SELECT count(*) FROM %s WHERE _ab_cdc_deleted_at IS NOT NULL AND "Id" BETWEEN 30 AND 32 AND "Name" IS NOT NULL`, duck.ParquetSource(e.streamFiles("store")))).Scan(&deletedStores)
 	if deletedStores != 3 {
 		t.Errorf("%d delete records of store carry the deleted row's values, want 3", deletedStores)
 	}
