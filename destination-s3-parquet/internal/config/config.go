@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -82,6 +83,22 @@ type Format struct {
 	DictionaryPageSizeKB int    `json:"dictionary_page_size_kb"`
 	DictionaryEncoding   *bool  `json:"dictionary_encoding"`
 	ColumnLayout         string `json:"column_layout"`
+}
+
+// ReadFile reads the config file at path for a subcommand: its secrets
+// go to secrets (so no output shows them), then it is validated against
+// the spec and parsed. Every failure is a config error.
+func ReadFile(path string, secrets *protocol.Redactor) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, protocol.ConfigError(err, "cannot read the config file %s", path)
+	}
+	spec := Spec()
+	secrets.Add(spec.Secrets(raw)...)
+	if err := spec.Validate(raw); err != nil {
+		return nil, err
+	}
+	return Parse(raw)
 }
 
 // Parse decodes a config that the command frame has already validated

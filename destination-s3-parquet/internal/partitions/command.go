@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -48,16 +47,7 @@ func Command() *airbytecli.Command {
 }
 
 func run(ctx context.Context, env *airbytecli.Env, c *cli.Context) error {
-	raw, err := os.ReadFile(c.String("config"))
-	if err != nil {
-		return protocol.ConfigError(err, "cannot read the config file %s", c.String("config"))
-	}
-	spec := config.Spec()
-	env.Secrets.Add(spec.Secrets(raw)...)
-	if err := spec.Validate(raw); err != nil {
-		return err
-	}
-	cfg, err := config.Parse(raw)
+	cfg, err := config.ReadFile(c.String("config"), env.Secrets)
 	if err != nil {
 		return err
 	}
