@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cognitivo/radar-connectors/integration_tests/duck"
+	"github.com/cognitivo/radar-connectors/integration_tests/harness"
 	"github.com/cognitivo/radar-connectors/protocol/runner"
 )
 
@@ -27,14 +28,14 @@ func TestKilledMidTableResumes(t *testing.T) {
 	b, _ := os.ReadFile(e.srcCfg)
 	json.Unmarshal(b, &cfg)
 	cfg["chunk_size"] = 50
-	e.srcCfg = writeJSON(t, t.TempDir(), "source-chunked.json", cfg)
+	e.srcCfg = harness.WriteJSON(t, "source-chunked.json", cfg)
 	// Acknowledge within a second: the destination completes an object to
 	// commit a state.
 	dcfg := map[string]any{}
 	b, _ = os.ReadFile(e.dstCfg)
 	json.Unmarshal(b, &dcfg)
 	dcfg["max_ack_delay_seconds"] = 1
-	e.dstCfg = writeJSON(t, t.TempDir(), "destination-fast-ack.json", dcfg)
+	e.dstCfg = harness.WriteJSON(t, "destination-fast-ack.json", dcfg)
 	store := runner.FileStore(e.statePath)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -28,7 +28,7 @@ func TestTransientFailureRetried(t *testing.T) {
 		}
 		return harness.S3Fault{}
 	})
-	e.dstCfg = writeJSON(t, t.TempDir(), "destination-proxy.json", demo.DestinationConfig(proxy.Endpoint, bucket))
+	e.dstCfg = harness.WriteJSON(t, "destination-proxy.json", demo.DestinationConfig(proxy.Endpoint, bucket))
 	o := e.options(runner.FileStore(e.statePath))
 	o.Log = &watchLog{t: t, on: "attempt 2 of 2", do: func() { failing.Store(false) }}
 	res, err := e.run(o)

@@ -54,13 +54,13 @@ func setup(t *testing.T) *env {
 	}
 	t.Cleanup(func() { e.s3.Stop() })
 	dir := t.TempDir()
-	e.srcCfg = writeJSON(t, dir, "source.json", map[string]any{
+	e.srcCfg = harness.WriteJSON(t, "source.json", map[string]any{
 		"host": my.Host, "port": my.Port, "database": e.db, "username": my.User, "password": my.Password,
 		"ssl_mode": map[string]any{"mode": "preferred"}, "tunnel_method": map[string]any{"tunnel_method": "NO_TUNNEL"},
 		"replication_method": map[string]any{"method": "STANDARD"},
 	})
-	e.dstCfg = writeJSON(t, dir, "destination.json", demo.DestinationConfig(e.s3.Endpoint, bucket))
-	e.catalog = writeJSON(t, dir, "catalog.json", e.configuredCatalog())
+	e.dstCfg = harness.WriteJSON(t, "destination.json", demo.DestinationConfig(e.s3.Endpoint, bucket))
+	e.catalog = harness.WriteJSON(t, "catalog.json", e.configuredCatalog())
 	e.statePath = filepath.Join(dir, "state.json")
 	return e
 }
@@ -215,7 +215,7 @@ func TestConfigErrorNotRetried(t *testing.T) {
 	json.Unmarshal(b, &cfg)
 	cfg["username"], cfg["password"] = "runner_nobody", "wrong-password-77"
 	o := e.options(runner.FileStore(e.statePath))
-	o.Source.Config = writeJSON(t, t.TempDir(), "bad.json", cfg)
+	o.Source.Config = harness.WriteJSON(t, "bad.json", cfg)
 	o.MaxAttempts = 3
 	res, err := e.run(o)
 	if runner.ExitCode(err) != 2 || len(res.Attempts) != 1 || res.Outcome != "config_error" {
@@ -256,19 +256,6 @@ func TestS3StateStore(t *testing.T) {
 	if got := rowsOf(res); got["inc_t"] > 1 {
 		t.Errorf("second run read %d rows of inc_t from the S3 state, want at most 1 (the row at the cursor)", got["inc_t"])
 	}
-}
-
-func writeJSON(t *testing.T, dir, name string, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // testLog sends the runner's lines to the test log.
