@@ -10,7 +10,7 @@ BIN     := bin
 LDFLAGS := -s -w -X main.version=$(VERSION)
 MODULES := protocol source-mysql-radar destination-s3-parquet integration_tests
 
-.PHONY: all build test test-short bench demo lint fmt acceptance acceptance-images docker images clean fuzz
+.PHONY: proto all build test test-short bench demo lint fmt acceptance acceptance-images docker images clean fuzz
 
 all: build
 
@@ -105,3 +105,8 @@ images:
 
 clean:
 	rm -rf $(BIN)
+
+# Regenerate the data channel's protobuf code (needs protoc and
+# protoc-gen-go v1.36.12: go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12).
+proto:
+	cd protocol/datachannel/pb && PATH="$$PATH:$$($(GO) env GOPATH)/bin" protoc --go_out=. --go_opt=paths=source_relative datachannel.proto

@@ -111,6 +111,11 @@ type StateMessage struct {
 	Data             json.RawMessage `json:"data,omitempty"`
 	SourceStats      *StateStats     `json:"sourceStats,omitempty"`
 	DestinationStats *StateStats     `json:"destinationStats,omitempty"`
+	// ID and PartitionID are set in socket mode (package datachannel): ID
+	// numbers the states of a stream 1, 2, 3… and PartitionID names the
+	// records the state checkpoints.
+	ID          *int64 `json:"id,omitempty"`
+	PartitionID string `json:"partition_id,omitempty"`
 }
 
 // StreamState is the state of one stream. A JSON null StreamState blob

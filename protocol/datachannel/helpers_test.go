@@ -1,0 +1,5 @@
+package datachannel
+
+import "os"
+
+func writeFile(p string) error { return os.WriteFile(p, []byte("x"), 0o600) }
