@@ -501,7 +501,13 @@ type binaryAppender struct {
 func (a *binaryAppender) try(v []byte, row *row) bool {
 	s, ok := stringContent(v, row)
 	if ok {
-		n := base64.StdEncoding.DecodedLen(len(s))
+		// Unpadded text decodes to up to RawStdEncoding.DecodedLen bytes,
+		// more than StdEncoding.DecodedLen reserves (3 for "YWJjZA", which
+		// is "abcd"): size the buffer for the larger of the two.
+		n := base64.RawStdEncoding.DecodedLen(len(s))
+		if m := base64.StdEncoding.DecodedLen(len(s)); m > n {
+			n = m
+		}
 		if cap(row.bin) < n {
 			row.bin = make([]byte, n)
 		}
