@@ -3,11 +3,13 @@ package rowcodec
 import (
 	"testing"
 
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
+
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/column"
 )
 
-// BenchmarkStoreRow encodes one row of the benchmark's store table.
-func BenchmarkStoreRow(b *testing.B) {
+// storeTable returns the columns and one row of the benchmark's store table.
+func storeTable() ([]*column.Column, [][]byte) {
 	defs := [][2]string{{"int", "int(11)"}, {"varchar", "varchar(20)"}, {"varchar", "varchar(255)"}, {"varchar", "varchar(255)"},
 		{"int", "int(11)"}, {"int", "int(11)"}, {"timestamp", "timestamp"}, {"datetime", "datetime(6)"},
 		{"varchar", "varchar(255)"}, {"varchar", "varchar(50)"}, {"decimal", "decimal(15,2)"}, {"tinyint", "tinyint(1)"},
@@ -26,6 +28,12 @@ func BenchmarkStoreRow(b *testing.B) {
 		[]byte("Rua Ferreira, 2122"), []byte("Centro"), []byte("Curitiba"), []byte("PR"), []byte("84176-697"),
 		[]byte("-10.967056"), []byte("-67.453712"), []byte("2011-08-09"), []byte("3850"),
 		[]byte("6d1adc0c-6203-b1b0-8791-fb31cff7d6d6"), nil, nil}
+	return cols, row
+}
+
+// BenchmarkStoreRow encodes one row of the benchmark's store table.
+func BenchmarkStoreRow(b *testing.B) {
+	cols, row := storeTable()
 	r := NewRowEncoder(cols)
 	buf := make([]byte, 0, 4096)
 	b.ReportAllocs()
@@ -33,4 +41,36 @@ func BenchmarkStoreRow(b *testing.B) {
 		buf = r.AppendObject(buf[:0], row)
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkProtoRowStore encodes the same row as a data-channel record
+// frame, with the CDC metadata fields of an incremental sync.
+func BenchmarkProtoRowStore(b *testing.B) {
+	cols, row := storeTable()
+	p := NewProtoRow(cols, []string{"_ab_cdc_cursor", "_ab_cdc_deleted_at", "_ab_cdc_log_file", "_ab_cdc_log_pos", "_ab_cdc_updated_at"})
+	prefix := datachannel.NewStreamPrefix("radar", "store")
+	logFile, updated := []byte("mysql-bin.000042"), []byte("2024-01-02T03:04:05.000000Z")
+	fill := func(e *datachannel.RecordEncoder, i int) {
+		switch i {
+		case 0:
+			e.Integer(1704164645000000)
+		case 2:
+			e.String(logFile)
+		case 3:
+			e.Integer(123456789)
+		case 4:
+			e.String(updated)
+		default:
+			e.Null()
+		}
+	}
+	var e datachannel.RecordEncoder
+	var frame []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Begin(prefix, 1700000000000, nil)
+		p.Encode(&e, row, fill)
+		frame = e.Finish()
+	}
+	b.SetBytes(int64(len(frame)))
 }
