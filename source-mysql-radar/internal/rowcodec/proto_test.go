@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"testing"
@@ -489,5 +490,42 @@ func TestProtoRowAllocations(t *testing.T) {
 	}
 	if m.Record.Fields != len(cols)+2 {
 		t.Errorf("%d values, want %d", m.Record.Fields, len(cols)+2)
+	}
+}
+
+// TestProtoRowRandomMatchesJSON compares random strings (mostly invalid
+// UTF-8) and integer texts (signs, leading zeros, any length) with the
+// JSON path.
+func TestProtoRowRandomMatchesJSON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"a", "é", "日", "😀", "\x00", "\"", "\\", "\xff", "\xc3", "\xe6\x97", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\uFFFD", "\u2028"}
+	kinds := []*column.Column{col("varchar", "varchar(50)"), col("bigint", "bigint unsigned"), colPS("decimal", "decimal(65,0)", 65, 0)}
+	for n := 0; n < 3000; n++ {
+		c := kinds[n%len(kinds)]
+		var in []byte
+		if c.Kind == column.KindString {
+			for range rng.IntN(8) {
+				in = append(in, pieces[rng.IntN(len(pieces))]...)
+			}
+		} else {
+			in = append(in, "-+"[rng.IntN(2)])[:rng.IntN(2)]
+			for range rng.IntN(4) {
+				in = append(in, '0')
+			}
+			for range rng.IntN(25) {
+				in = append(in, byte('0'+rng.IntN(10)))
+			}
+		}
+		got, _ := encodeOne(t, c, in)
+		want, ok := For(c).AppendJSON(nil, in)
+		if !ok {
+			want = []byte("null")
+		}
+		if g := destinationJSON(got); !sameJSON(g, string(want), got.Kind) {
+			t.Fatalf("%s %q: protobuf %s gives %s, JSON path wrote %s", c.ColumnType, in, got.Kind, g, want)
+		}
+		if got.Kind == datachannel.ValueString && !utf8.Valid(got.Bytes) {
+			t.Fatalf("%q: invalid UTF-8 string %q", in, got.Bytes)
+		}
 	}
 }
