@@ -24,19 +24,24 @@ import (
 // and its decoder expect. Each value carries exactly what the JSON path
 // (RowEncoder) writes for the same text-protocol value:
 //
-//	KindString               string (invalid UTF-8 bytes become U+FFFD, one per byte, as jsonx writes \ufffd)
-//	KindBoolInt, KindBoolBit boolean
-//	KindInt, KindYear        integer (big_integer if it did not fit int64)
+//	KindString                 string (each byte that is not valid UTF-8 becomes U+FFFD, as jsonx writes \ufffd)
+//	KindBoolInt, KindBoolBit   boolean
+//	KindInt, KindYear          integer (big_integer if it did not fit int64)
 //	KindUint64, KindDecimalInt integer if it fits int64, else big_integer (the JSON path's digits)
-//	KindDecimal              big_decimal, the JSON path's number text ("-0.50")
-//	KindFloat, KindDouble    number: the float64 of the JSON path's number text
-//	KindDate                 date (days since 1970-01-01)
-//	KindDatetime             timestamp_without_timezone (days, nanos of day; microsecond precision)
-//	KindTimestamp            timestamp_with_timezone (epoch second, nano, offset 0 = UTC)
-//	KindTime                 time_without_timezone (nanos of day) for 00:00:00 <= t < 24:00:00,
-//	                         else string, the JSON path's text ("-01:00:00.000000", "25:00:00.000000")
-//	KindBinary, KindBits     string, the JSON path's base64 text (standard, padded)
-//	SQL NULL                 null
+//	KindDecimal                big_decimal, the JSON path's number text ("-0.50", scale kept)
+//	KindFloat, KindDouble      number: the float64 of the JSON path's number text
+//	KindDate                   date (days since 1970-01-01, proleptic Gregorian)
+//	KindDatetime               timestamp_without_timezone (days, nanos of day; microsecond precision)
+//	KindTimestamp              timestamp_with_timezone (epoch second, nano, offset 0: UTC)
+//	KindTime                   time_without_timezone (nanos of day) for 00:00:00 <= t < 24:00:00,
+//	                           else string, the JSON path's text ("-01:00:00.000000", "25:00:00.000000")
+//	KindBinary, KindBits       string, the JSON path's base64 text (standard, padded)
+//	SQL NULL                   null
+//
+// A number prints back as the JSON path's text when formatted as the
+// shortest float64 (JavaScript style, as appendFloat does), except DOUBLE
+// text the server wrote with trailing fractional zeros ("1.50"), which the
+// JSON path copies: the same float64, another spelling.
 //
 // A value the JSON path nulls (zero or invalid dates, malformed numbers) is
 // null here too and reported by Changes. Encode does not write the
@@ -45,7 +50,6 @@ import (
 type ProtoRow struct {
 	slots   []protoSlot // in sorted property order
 	names   []string    // column names, by column index
-	nCols   int
 	scratch []byte
 	changes []protocol.MetaChange
 }
@@ -105,7 +109,7 @@ func protoOpOf(k column.Kind) protoOp {
 // NewProtoRow returns an encoder for rows whose values come in the order of
 // cols, with the extra fields extra interleaved at their sorted positions.
 func NewProtoRow(cols []*column.Column, extra []string) *ProtoRow {
-	p := &ProtoRow{nCols: len(cols)}
+	p := &ProtoRow{}
 	type named struct {
 		name string
 		slot protoSlot
