@@ -39,9 +39,10 @@ import (
 //	SQL NULL                   null
 //
 // A number prints back as the JSON path's text when formatted as the
-// shortest float64 (JavaScript style, as appendFloat does), except DOUBLE
-// text the server wrote with trailing fractional zeros ("1.50"), which the
-// JSON path copies: the same float64, another spelling.
+// shortest float64, JavaScript style (appendFloat), except DOUBLE text that
+// the JSON path copies as the server wrote it when that is not the
+// shortest spelling ("1.50", "0.00000001" against 1e-8): the same float64,
+// another spelling. MySQL and MariaDB print the shortest spelling.
 //
 // A value the JSON path nulls (zero or invalid dates, malformed numbers) is
 // null here too and reported by Changes. Encode does not write the
