@@ -134,6 +134,19 @@ func NewRecordPrefix(namespace, stream string) *RecordPrefix {
 	return &RecordPrefix{b: b}
 }
 
+// NewPartitionRecordPrefix encodes the envelope start of a stream's records
+// in one partition of a socket-mode read: the record carries its
+// "partition_id" as the Bulk CDK's RecordTemplate writes it (an additional
+// property of the record), which ties it to the partition's STATE.
+func NewPartitionRecordPrefix(namespace, stream, partitionID string) *RecordPrefix {
+	p := NewRecordPrefix(namespace, stream)
+	b := p.b[:len(p.b)-len(`"emitted_at":`)]
+	b = append(b, `"partition_id":`...)
+	b = jsonx.AppendString(b, partitionID)
+	b = append(b, `,"emitted_at":`...)
+	return &RecordPrefix{b: b}
+}
+
 // WriteRecord writes one RECORD line around data, which must be a complete
 // JSON object encoded by the caller. changes, if any, become record.meta.
 func (w *Writer) WriteRecord(p *RecordPrefix, emittedAt int64, data []byte, changes []MetaChange) error {

@@ -33,6 +33,10 @@ func options() airbytecli.Options {
 		Env: []airbytecli.EnvVar{
 			{Name: source.ProgressEnv, Usage: "how often a stream being read logs its progress at INFO: a duration (30s, 1m) or seconds; default 10s; 0 turns it off"},
 			{Name: "GOGC", Usage: "Go garbage-collector target; when unset, read uses 400 (less CPU for a few MB of memory)"},
+			{Name: "DATA_CHANNEL_MEDIUM", Usage: "set by the Airbyte platform: STDIO (default) or SOCKET, its speed mode, where records go over Unix sockets (docs/speed-mode.md)"},
+			{Name: "DATA_CHANNEL_FORMAT", Usage: "set by the platform: JSONL (default) or PROTOBUF, the format of records on the sockets"},
+			{Name: "DATA_CHANNEL_SOCKET_PATHS", Usage: "set by the platform in socket mode: the comma-separated socket paths read listens on"},
+			{Name: source.AcceptTimeoutEnv, Usage: "socket mode: how long read waits for the destination to connect to every socket; default 10m"},
 		},
 	}
 }

@@ -69,6 +69,7 @@ type Raw struct {
 	TinyInt1AsInteger *bool            `json:"treat_tinyint1_as_integer"`
 	MaxRetries        *int             `json:"max_retries"`
 	CheckpointRecords *int             `json:"checkpoint_interval_records"`
+	Concurrency       *int             `json:"concurrency"`
 }
 
 // RawSSLMode is the ssl_mode object.
@@ -154,6 +155,9 @@ type Config struct {
 	// CheckpointRecords bounds the records between two STATE messages of a
 	// CDC read from the binary log.
 	CheckpointRecords int
+	// Concurrency is how many partitions a socket-mode read reads at once
+	// (0: one per socket). STDIO reads are sequential.
+	Concurrency int
 
 	// Warnings are problems that do not stop the connector (ignored JDBC
 	// parameters); the caller logs them.
@@ -351,6 +355,12 @@ func (c *Config) interpretOptions(r *Raw) error {
 			return protocol.ConfigError(nil, "`max_retries` must not be negative")
 		}
 		c.MaxRetries = *r.MaxRetries
+	}
+	if r.Concurrency != nil {
+		if *r.Concurrency < 1 {
+			return protocol.ConfigError(nil, "`concurrency` must be at least 1")
+		}
+		c.Concurrency = *r.Concurrency
 	}
 	if r.CheckpointRecords != nil {
 		if *r.CheckpointRecords < 1 {

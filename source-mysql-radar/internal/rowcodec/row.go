@@ -9,6 +9,7 @@ import (
 // RowEncoder encodes whole rows of a fixed column list as JSON objects. It
 // is not safe for concurrent use; each reader owns one.
 type RowEncoder struct {
+	cols     []*column.Column
 	names    []string
 	encoders []Encoder
 	kinds    []column.Kind
@@ -19,7 +20,7 @@ type RowEncoder struct {
 // NewRowEncoder returns an encoder for rows whose values come in the order
 // of cols.
 func NewRowEncoder(cols []*column.Column) *RowEncoder {
-	r := &RowEncoder{}
+	r := &RowEncoder{cols: cols}
 	for i, c := range cols {
 		var k []byte
 		if i > 0 {
@@ -34,6 +35,9 @@ func NewRowEncoder(cols []*column.Column) *RowEncoder {
 	}
 	return r
 }
+
+// Columns returns the columns the encoder was made for.
+func (r *RowEncoder) Columns() []*column.Column { return r.cols }
 
 // Len returns the number of columns.
 func (r *RowEncoder) Len() int { return len(r.encoders) }

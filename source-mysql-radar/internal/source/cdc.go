@@ -320,7 +320,7 @@ func (r *reader) runCDC(ctx context.Context, plans []*streamPlan, now binlog.Sta
 		if !isOutputError(err) {
 			for _, s := range c.runs {
 				if !done[s] {
-					_ = r.w.StreamStatus(s.p.desc, protocol.StreamIncomplete)
+					_ = r.out.StreamStatus(s.p.desc, protocol.StreamIncomplete)
 				}
 			}
 		}
@@ -339,7 +339,7 @@ func (r *reader) runCDC(ctx context.Context, plans []*streamPlan, now binlog.Sta
 		c.runs = append(c.runs, s)
 	}
 	for _, s := range c.runs {
-		if err := r.w.StreamStatus(s.p.desc, protocol.StreamStarted); err != nil {
+		if err := r.out.StreamStatus(s.p.desc, protocol.StreamStarted); err != nil {
 			return &outputError{err}
 		}
 	}
@@ -365,7 +365,7 @@ func (r *reader) runCDC(ctx context.Context, plans []*streamPlan, now binlog.Sta
 			if err := s.setRunning(); err != nil {
 				return err
 			}
-			if err := r.w.StreamStatus(p.desc, protocol.StreamComplete); err != nil {
+			if err := r.out.StreamStatus(p.desc, protocol.StreamComplete); err != nil {
 				return &outputError{err}
 			}
 			done[s] = true
@@ -383,7 +383,7 @@ func (r *reader) runCDC(ctx context.Context, plans []*streamPlan, now binlog.Sta
 		if err := s.setRunning(); err != nil {
 			return err
 		}
-		if err := r.w.StreamStatus(s.p.desc, protocol.StreamComplete); err != nil {
+		if err := r.out.StreamStatus(s.p.desc, protocol.StreamComplete); err != nil {
 			return &outputError{err}
 		}
 		done[s] = true
@@ -442,10 +442,7 @@ func (r *reader) globalState() error {
 		return nil
 	}
 	c.lastState = sig
-	if err := r.w.State(msg); err != nil {
-		return &outputError{err}
-	}
-	if err := r.w.Flush(); err != nil {
+	if err := r.out.State(msg, r.partition); err != nil {
 		return &outputError{err}
 	}
 	c.sinceState = 0
@@ -632,10 +629,12 @@ func (r *reader) readBinlog(ctx context.Context, runs []*streamRun) error {
 // batches go to the writer in order, and a checkpoint travels after the
 // rows before it, so every STATE follows its records.
 type binlogSink struct {
-	r        *reader
-	rd       *cdc.Reader
-	total    int64
-	progress bool
+	r *reader
+	// protoRows encodes protobuf records per row encoder (socket mode).
+	protoRows map[*rowcodec.RowEncoder]*rowcodec.ProtoRow
+	rd        *cdc.Reader
+	total     int64
+	progress  bool
 
 	cur   *sinkBatch
 	work  chan *sinkBatch
@@ -795,6 +794,17 @@ func (k *binlogSink) write() {
 				}
 				s := row.run
 				c.cursor++
+				if s.proto != nil {
+					if err := k.writeProto(row, values, now); err != nil {
+						k.fail(err)
+						failed = true
+						break
+					}
+					k.wrote++
+					s.total++
+					c.sinceState++
+					continue
+				}
 				buf = append(buf[:0], '{')
 				buf = row.enc.AppendFields(buf, values)
 				if s.p.meta != 0 {
@@ -802,7 +812,7 @@ func (k *binlogSink) write() {
 						c.meta.quotedFile(row.pos.File), row.pos.Pos, c.cursor)
 				}
 				buf = append(buf, '}')
-				if err := r.w.WriteRecord(s.prefix, now.UnixMilli(), buf, row.enc.Changes()); err != nil {
+				if err := r.out.records().WriteRecord(s.prefix, now.UnixMilli(), buf, row.enc.Changes()); err != nil {
 					k.fail(&outputError{err})
 					failed = true
 					break

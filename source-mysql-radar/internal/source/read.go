@@ -12,6 +12,7 @@ import (
 
 	"github.com/cognitivo/radar-connectors/protocol"
 	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/binlog"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/config"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/dbconn"
@@ -32,6 +33,20 @@ func (s *Source) Read(ctx context.Context, env *airbytecli.Env, raw json.RawMess
 	if err != nil {
 		return err
 	}
+	dc, err := datachannel.FromEnv()
+	if err != nil {
+		return protocol.ConfigError(err, "the data channel the platform selected is invalid")
+	}
+	var ls *datachannel.Listeners
+	if dc.Socket() {
+		// Listen before anything else: the destination starts at the same
+		// time and connects as soon as the sockets exist.
+		if ls, err = datachannel.Listen(dc.SocketPaths); err != nil {
+			return protocol.SystemError(err, "listen on the data channel sockets")
+		}
+		defer ls.Close()
+		env.Log.Info("data channel: " + dc.String())
+	}
 	db, err := s.open(ctx, env, raw)
 	if err != nil {
 		return err
@@ -48,7 +63,10 @@ func (s *Source) Read(ctx context.Context, env *airbytecli.Env, raw json.RawMess
 	if err != nil {
 		return err
 	}
-	r := &reader{src: s, db: db, cfg: db.Config, w: env.Out, log: env.Log, warned: map[string]bool{}, progressEvery: every}
+	r := &reader{src: s, db: db, cfg: db.Config, w: env.Out, out: stdioOutput(env.Out), log: env.Log, warned: map[string]bool{}, progressEvery: every}
+	if dc.Socket() {
+		return r.readSockets(ctx, dc, ls, tables, plans, st)
+	}
 	if db.Config.IsCDC() {
 		return r.readCDC(ctx, tables, plans, st)
 	}
@@ -57,7 +75,7 @@ func (s *Source) Read(ctx context.Context, env *airbytecli.Env, raw json.RawMess
 			if !isOutputError(err) {
 				// The streams that were not read are incomplete too.
 				for _, rest := range plans[i+1:] {
-					_ = r.w.StreamStatus(rest.desc, protocol.StreamIncomplete)
+					_ = r.out.StreamStatus(rest.desc, protocol.StreamIncomplete)
 				}
 			}
 			return protocol.WithStream(err, p.desc)
@@ -68,12 +86,18 @@ func (s *Source) Read(ctx context.Context, env *airbytecli.Env, raw json.RawMess
 
 // reader holds what all streams of one read share.
 type reader struct {
-	src    *Source
-	db     *dbconn.DB
-	cfg    *config.Config
-	w      *protocol.Writer
-	log    *slog.Logger
-	warned map[string]bool
+	src *Source
+	db  *dbconn.DB
+	cfg *config.Config
+	w   *protocol.Writer
+	// out carries records, states and stream statuses (see output).
+	out *output
+	// partition, when set, is the partition id of every record and state
+	// of this reader (a socket-mode CDC read: one partition, GLOBAL
+	// states); otherwise each stream run makes its own.
+	partition string
+	log       *slog.Logger
+	warned    map[string]bool
 	// progressEvery is how often a stream logs its progress (0: never).
 	progressEvery time.Duration
 	// cdc is set under replication_method CDC.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/binlog"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/cursor"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/dbconn"
@@ -25,6 +26,13 @@ type streamRun struct {
 	prefix *protocol.RecordPrefix
 	enc    *rowcodec.RowEncoder
 	buf    []byte
+	// partition names the records and states of this run in socket mode.
+	partition string
+	// proto encodes rows as data-channel values (socket mode, PROTOBUF).
+	proto       *rowcodec.ProtoRow
+	protoPrefix *datachannel.StreamPrefix
+	partBytes   []byte
+	pmeta       *protoMeta
 
 	running    bool
 	sinceState int64 // records since the last STATE
@@ -54,12 +62,23 @@ type streamRun struct {
 
 func (r *reader) newStreamRun(p *streamPlan) *streamRun {
 	s := &streamRun{
-		r:      r,
-		p:      p,
-		prefix: protocol.NewRecordPrefix(p.desc.Namespace, p.desc.Name),
-		enc:    rowcodec.NewRowEncoder(p.emit),
-		buf:    make([]byte, 0, 4096),
-		pos:    make([][]byte, len(p.key)),
+		r:   r,
+		p:   p,
+		enc: rowcodec.NewRowEncoder(p.emit),
+		buf: make([]byte, 0, 4096),
+		pos: make([][]byte, len(p.key)),
+	}
+	if r.out.socket() {
+		s.partition = r.partition
+		if s.partition == "" {
+			s.partition = newPartitionID()
+		}
+		s.partBytes = []byte(s.partition)
+	}
+	s.prefix = r.out.recordPrefix(p.desc, s.partition)
+	if r.out.protobuf() {
+		s.proto = rowcodec.NewProtoRow(p.emit, p.meta.names())
+		s.protoPrefix = datachannel.NewStreamPrefix(p.desc.Namespace, p.desc.Name)
 	}
 	for i := range s.pos {
 		s.pos[i] = make([]byte, 0, 32)
@@ -70,7 +89,7 @@ func (r *reader) newStreamRun(p *streamPlan) *streamRun {
 // readStream reads one stream with its status messages.
 func (r *reader) readStream(ctx context.Context, p *streamPlan) error {
 	s := r.newStreamRun(p)
-	if err := r.w.StreamStatus(p.desc, protocol.StreamStarted); err != nil {
+	if err := r.out.StreamStatus(p.desc, protocol.StreamStarted); err != nil {
 		return &outputError{err}
 	}
 	if err := r.w.Estimate(p.desc, p.table.RowEstimate, p.table.ByteEstimate); err != nil {
@@ -82,14 +101,14 @@ func (r *reader) readStream(ctx context.Context, p *streamPlan) error {
 	err := s.read(ctx)
 	if err != nil {
 		if !isOutputError(err) {
-			_ = r.w.StreamStatus(p.desc, protocol.StreamIncomplete)
+			_ = r.out.StreamStatus(p.desc, protocol.StreamIncomplete)
 		}
 		return err
 	}
 	if err := s.setRunning(); err != nil {
 		return err
 	}
-	if err := r.w.StreamStatus(p.desc, protocol.StreamComplete); err != nil {
+	if err := r.out.StreamStatus(p.desc, protocol.StreamComplete); err != nil {
 		return &outputError{err}
 	}
 	r.log.Info(summary(p.desc.String(), s.total, time.Since(start)))
@@ -329,7 +348,11 @@ func (s *streamRun) row(values [][]byte) error {
 			s.r.log.Info(s.prog.line(s.p.desc.String(), s.total, s.p.table.RowEstimate, s.now))
 		}
 	}
-	if c := s.r.cdc; c == nil || s.p.meta == 0 {
+	if s.proto != nil {
+		if err := s.protoRecord(values); err != nil {
+			return err
+		}
+	} else if c := s.r.cdc; c == nil || s.p.meta == 0 {
 		s.buf = s.enc.AppendObject(s.buf[:0], values)
 	} else {
 		c.cursor++
@@ -345,8 +368,10 @@ func (s *streamRun) row(values [][]byte) error {
 	if c := s.r.cdc; c != nil {
 		c.sinceState++
 	}
-	if err := s.r.w.WriteRecord(s.prefix, s.now.UnixMilli(), s.buf, s.enc.Changes()); err != nil {
-		return &outputError{err}
+	if s.proto == nil {
+		if err := s.r.out.records().WriteRecord(s.prefix, s.now.UnixMilli(), s.buf, s.enc.Changes()); err != nil {
+			return &outputError{err}
+		}
 	}
 	s.sinceState++
 	s.total++
@@ -373,7 +398,7 @@ func (s *streamRun) setRunning() error {
 		return nil
 	}
 	s.running = true
-	if err := s.r.w.StreamStatus(s.p.desc, protocol.StreamRunning); err != nil {
+	if err := s.r.out.StreamStatus(s.p.desc, protocol.StreamRunning); err != nil {
 		return &outputError{err}
 	}
 	return nil
@@ -430,10 +455,7 @@ func (s *streamRun) checkpoint(st *state.Stream) error {
 		Stream:      &protocol.StreamState{StreamDescriptor: s.p.desc, StreamState: st.Marshal()},
 		SourceStats: protocol.NewStateStats(s.sinceState),
 	}
-	if err := s.r.w.State(msg); err != nil {
-		return &outputError{err}
-	}
-	if err := s.r.w.Flush(); err != nil {
+	if err := s.r.out.State(msg, s.partition); err != nil {
 		return &outputError{err}
 	}
 	s.sinceState = 0

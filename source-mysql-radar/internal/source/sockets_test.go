@@ -1,0 +1,289 @@
+package source
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/testdb"
+)
+
+// socketRecord is a record read from a socket, reduced to what the checks
+// need.
+type socketRecord struct {
+	stream, partition string
+	id                string // the "id" value as text
+}
+
+// socketPeer plays the destination of a socket-mode read: it connects to
+// every socket and reads it to EOF.
+type socketPeer struct {
+	mu      sync.Mutex
+	records []socketRecord
+	states  []*protocol.StateMessage
+	status  []string // stream:STATUS in arrival order
+	order   [][]any  // per socket: records and states in order
+	err     error
+}
+
+func (p *socketPeer) fail(err error) {
+	p.mu.Lock()
+	if p.err == nil {
+		p.err = err
+	}
+	p.mu.Unlock()
+}
+
+// run connects to paths and reads them; wait returns when all are read.
+func (p *socketPeer) run(t *testing.T, paths []string, format datachannel.Format) (wait func()) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	var wg sync.WaitGroup
+	p.order = make([][]any, len(paths))
+	for i, path := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := datachannel.Dial(ctx, path)
+			if err != nil {
+				p.fail(err)
+				return
+			}
+			defer conn.Close()
+			if format == datachannel.FormatProtobuf {
+				p.readFrames(i, conn)
+			} else {
+				p.readLines(i, conn)
+			}
+		}()
+	}
+	return func() { wg.Wait(); cancel() }
+}
+
+func (p *socketPeer) protocolJSON(i int, b []byte) {
+	var m protocol.Message
+	if err := json.Unmarshal(b, &m); err != nil {
+		p.fail(fmt.Errorf("socket %d: %w", i, err))
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch m.Type {
+	case protocol.TypeState:
+		p.states = append(p.states, m.State)
+		p.order[i] = append(p.order[i], m.State)
+	case protocol.TypeTrace:
+		if ss := m.Trace.StreamStatus; ss != nil {
+			p.status = append(p.status, ss.StreamDescriptor.Name+":"+string(ss.Status))
+		}
+	case protocol.TypeRecord:
+		var data map[string]json.RawMessage
+		_ = json.Unmarshal(m.Record.Data, &data)
+		var extra struct {
+			Record struct {
+				PartitionID string `json:"partition_id"`
+			} `json:"record"`
+		}
+		_ = json.Unmarshal(b, &extra)
+		rec := socketRecord{stream: m.Record.Stream, partition: extra.Record.PartitionID, id: string(data["id"])}
+		p.records = append(p.records, rec)
+		p.order[i] = append(p.order[i], rec)
+	default:
+		p.fail(fmt.Errorf("socket %d: unexpected %s message", i, m.Type))
+	}
+}
+
+func (p *socketPeer) readLines(i int, conn interface{ Read([]byte) (int, error) }) {
+	sc := bufio.NewScanner(conn)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		if len(sc.Bytes()) > 0 {
+			p.protocolJSON(i, sc.Bytes())
+		}
+	}
+	if err := sc.Err(); err != nil {
+		p.fail(err)
+	}
+}
+
+func (p *socketPeer) readFrames(i int, conn interface{ Read([]byte) (int, error) }) {
+	fr := datachannel.NewFrameReader(conn, 64<<10)
+	for {
+		b, err := fr.Next()
+		if err != nil {
+			if err.Error() != "EOF" && !strings.Contains(err.Error(), "EOF") {
+				p.fail(err)
+			}
+			return
+		}
+		m, err := datachannel.Parse(b)
+		if err != nil {
+			p.fail(err)
+			return
+		}
+		switch m.Kind {
+		case datachannel.KindRecord:
+			rv := &m.Record
+			// Values come in sorted property order; "id" sorts first in
+			// these tables' schemas (id, name, ...): decode the first one.
+			it := rv.Values()
+			id := ""
+			if it.Next() {
+				v := it.Value()
+				if v.Kind == datachannel.ValueInteger {
+					id = fmt.Sprint(v.Int)
+				}
+			}
+			rec := socketRecord{stream: string(rv.Stream), partition: string(rv.PartitionID), id: id}
+			p.mu.Lock()
+			p.records = append(p.records, rec)
+			p.order[i] = append(p.order[i], rec)
+			p.mu.Unlock()
+		case datachannel.KindProtocol:
+			p.protocolJSON(i, m.JSON)
+		}
+	}
+}
+
+func TestSocketMode(t *testing.T) {
+	var rows []string
+	for i := 1; i <= 25; i++ {
+		rows = append(rows, fmt.Sprintf("(%d, 'n%d', %d.5)", i, i, i))
+	}
+	dbName, _ := testdb.Database(t, "sockets",
+		"CREATE TABLE big (id int PRIMARY KEY, name varchar(20), price decimal(10,2))",
+		"INSERT INTO big VALUES "+strings.Join(rows, ","),
+		"CREATE TABLE small (id int PRIMARY KEY, name varchar(20), price decimal(10,2))",
+		"INSERT INTO small VALUES (1, 'a', 1.5), (2, 'b', 2.5)",
+		"CREATE TABLE nokey (id int, name varchar(20), price decimal(10,2))",
+		"INSERT INTO nokey VALUES (7, 'x', 0.5), (8, 'y', 1.5), (9, 'z', 2.5)",
+		"CREATE TABLE empty_t (id int PRIMARY KEY, name varchar(20), price decimal(10,2))")
+	cfg := testdb.Config(dbName, map[string]any{"chunk_size": 4})
+	disc := runInProcess(t, "discover", cfg, nil, nil)
+	cat := catalogFor(t, disc, nil, nil)
+	stdio := runInProcess(t, "read", cfg, cat, nil)
+	streams := []string{"big", "small", "nokey", "empty_t"}
+
+	for _, format := range []datachannel.Format{datachannel.FormatProtobuf, datachannel.FormatJSONL} {
+		t.Run(string(format), func(t *testing.T) {
+			dir, err := os.MkdirTemp("", "sk")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(dir)
+			paths := []string{filepath.Join(dir, "s0.sock"), filepath.Join(dir, "s1.sock"), filepath.Join(dir, "s2.sock")}
+			t.Setenv(datachannel.EnvMedium, "SOCKET")
+			t.Setenv(datachannel.EnvFormat, string(format))
+			t.Setenv(datachannel.EnvSocketPaths, strings.Join(paths, ","))
+			peer := &socketPeer{}
+			wait := peer.run(t, paths, format)
+			res := runInProcess(t, "read", cfg, cat, nil)
+			wait()
+			if res.code != 0 || peer.err != nil {
+				t.Fatalf("read: exit %d, peer error %v\n%s", res.code, peer.err, res.stderr)
+			}
+			for _, s := range streams {
+				var want, got []string
+				for _, r := range stdio.records(s) {
+					want = append(want, fmt.Sprint(r["id"]))
+				}
+				for _, r := range peer.records {
+					if r.stream == s {
+						got = append(got, r.id)
+					}
+				}
+				sort.Strings(want)
+				sort.Strings(got)
+				if strings.Join(got, ",") != strings.Join(want, ",") {
+					t.Errorf("%s: ids %v, want %v", s, got, want)
+				}
+				if n := len(res.records(s)); n != 0 {
+					t.Errorf("%s: %d records on stdout in socket mode", s, n)
+				}
+			}
+			t.Logf("%d records, %d states, statuses %v", len(peer.records), len(peer.states), peer.status)
+			checkSocketStates(t, peer, res, streams)
+			for _, s := range streams {
+				if !slicesContain(peer.status, s+":COMPLETE") {
+					t.Errorf("%s: no COMPLETE status on the sockets (got %v)", s, peer.status)
+				}
+			}
+		})
+	}
+}
+
+func slicesContain(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSocketStates checks the socket-mode state contract: per stream, ids
+// 1..n without gaps; each state's partition_id names the records before it
+// on its socket, and sourceStats.recordCount counts them; stdout carries a
+// copy of every state.
+func checkSocketStates(t *testing.T, peer *socketPeer, res *result, streams []string) {
+	t.Helper()
+	for _, s := range streams {
+		var ids []int64
+		for _, st := range peer.states {
+			if st.Stream != nil && st.Stream.StreamDescriptor.Name == s {
+				if st.ID == nil || st.PartitionID == "" {
+					t.Fatalf("%s: state without id or partition_id", s)
+				}
+				ids = append(ids, *st.ID)
+			}
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		for i, id := range ids {
+			if id != int64(i+1) {
+				t.Errorf("%s: state ids %v, want 1..%d", s, ids, len(ids))
+				break
+			}
+		}
+		if len(ids) == 0 {
+			t.Errorf("%s: no state", s)
+		}
+		copies := res.states(s)
+		if len(copies) != len(ids) {
+			t.Errorf("%s: %d states on stdout, %d on the sockets", s, len(copies), len(ids))
+		}
+		for _, c := range copies {
+			if c.ID == nil || c.PartitionID == "" {
+				t.Errorf("%s: stdout state without id or partition_id", s)
+			}
+		}
+	}
+	for i, seq := range peer.order {
+		counts := map[string]int64{}
+		for _, item := range seq {
+			switch v := item.(type) {
+			case socketRecord:
+				counts[v.stream+"/"+v.partition]++
+			case *protocol.StateMessage:
+				key := v.Stream.StreamDescriptor.Name + "/" + v.PartitionID
+				if v.SourceStats == nil || v.SourceStats.RecordCount == nil || v.SourceStats.RecordCount.Int() != counts[key] {
+					t.Errorf("socket %d: state %s id %d counts %v, records before it %d", i, key, *v.ID, v.SourceStats, counts[key])
+				}
+				counts[key] = 0
+			}
+		}
+		for k, n := range counts {
+			if n != 0 {
+				t.Errorf("socket %d: %d records of %s after its last state", i, n, k)
+			}
+		}
+	}
+}
