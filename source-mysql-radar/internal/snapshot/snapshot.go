@@ -9,9 +9,11 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
+	"strings"
 
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/column"
 	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/query"
+	"github.com/cognitivo/radar-connectors/source-mysql-radar/internal/rowcodec"
 )
 
 // Plan is the SQL of a read of one table.
@@ -21,6 +23,10 @@ type Plan struct {
 	Columns []*column.Column
 	// Key is the chunk key (empty: one pass).
 	Key []*column.Column
+	// Lower and Upper, in text form, bound the read to the rows whose first
+	// key column is at least Lower and below Upper (nil: unbounded): one
+	// key range of a table read in parallel.
+	Lower, Upper []byte
 }
 
 // Chunked reports whether the table is read in key ranges.
@@ -35,13 +41,35 @@ func (p *Plan) Query(after [][]byte, limit int) (string, []any, error) {
 		return sql, nil, nil
 	}
 	var args []any
+	var conds []string
 	if after != nil {
 		a, err := query.AfterArgs(p.Key, after)
 		if err != nil {
 			return "", nil, err
 		}
-		sql += " WHERE " + query.After(p.Key)
+		conds = append(conds, query.After(p.Key))
 		args = a
+	} else if p.Lower != nil {
+		a, err := rowcodec.BindArg(p.Key[0], p.Lower)
+		if err != nil {
+			return "", nil, err
+		}
+		conds = append(conds, column.QuoteIdent(p.Key[0].Name)+" >= "+rowcodec.ParamSQL(p.Key[0]))
+		args = append(args, a)
+	}
+	if p.Upper != nil {
+		a, err := rowcodec.BindArg(p.Key[0], p.Upper)
+		if err != nil {
+			return "", nil, err
+		}
+		if len(conds) > 0 {
+			conds[0] = "(" + conds[0] + ")"
+		}
+		conds = append(conds, column.QuoteIdent(p.Key[0].Name)+" < "+rowcodec.ParamSQL(p.Key[0]))
+		args = append(args, a)
+	}
+	if len(conds) > 0 {
+		sql += " WHERE " + strings.Join(conds, " AND ")
 	}
 	return sql + " " + query.OrderBy(p.Key) + " LIMIT " + strconv.Itoa(limit), args, nil
 }

@@ -80,9 +80,19 @@ func (r *reader) worker(out *output) *reader {
 	return &w
 }
 
+// job is one partition of a parallel read: a whole stream, or range idx
+// of a stream read as key ranges.
+type job struct {
+	p     *streamPlan
+	split *splitRun
+	idx   int
+}
+
 // readParallel reads the streams' partitions on the sockets, largest table
-// first. The first failure stops every worker; the streams not finished
-// are reported INCOMPLETE and the first error is returned.
+// first; a full refresh of a table with an integer key large enough is cut
+// into one key range per socket. The first failure stops every worker; the
+// streams not started are reported INCOMPLETE and the first error is
+// returned.
 func (r *reader) readParallel(ctx context.Context, plans []*streamPlan, conns []net.Conn, format datachannel.Format, ids *stateIDs) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -96,7 +106,27 @@ func (r *reader) readParallel(ctx context.Context, plans []*streamPlan, conns []
 		}
 		return 0
 	})
-	jobs := make(chan *streamPlan)
+	var jobs []job
+	for _, p := range queue {
+		sr, err := r.planSplit(ctx, p, len(conns))
+		if err != nil {
+			closeConns(conns)
+			for _, p := range plans {
+				_ = r.w.StreamStatus(p.desc, protocol.StreamIncomplete)
+			}
+			return protocol.WithStream(err, p.desc)
+		}
+		if sr == nil {
+			jobs = append(jobs, job{p: p})
+			continue
+		}
+		for i, rg := range sr.ranges {
+			if !rg.Done {
+				jobs = append(jobs, job{p: p, split: sr, idx: i})
+			}
+		}
+	}
+	feed := make(chan job)
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -109,15 +139,20 @@ func (r *reader) readParallel(ctx context.Context, plans []*streamPlan, conns []
 		go func() {
 			defer wg.Done()
 			w := r.worker(socketOutput(r.w, conn, format, ids))
-			for p := range jobs {
+			for j := range feed {
 				mu.Lock()
-				started[p] = true
+				started[j.p] = true
 				mu.Unlock()
-				err := w.readStream(ctx, p)
+				var err error
+				if j.split != nil {
+					err = w.readRange(ctx, j.split, j.idx)
+				} else {
+					err = w.readStream(ctx, j.p)
+				}
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
-						firstErr, failed = err, p
+						firstErr, failed = err, j.p
 					}
 					mu.Unlock()
 					cancel()
@@ -132,15 +167,15 @@ func (r *reader) readParallel(ctx context.Context, plans []*streamPlan, conns []
 			}
 		}()
 	}
-feed:
-	for _, p := range queue {
+send:
+	for _, j := range jobs {
 		select {
-		case jobs <- p:
+		case feed <- j:
 		case <-ctx.Done():
-			break feed
+			break send
 		}
 	}
-	close(jobs)
+	close(feed)
 	wg.Wait()
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = ctx.Err()

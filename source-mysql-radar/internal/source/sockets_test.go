@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -285,5 +286,112 @@ func checkSocketStates(t *testing.T, peer *socketPeer, res *result, streams []st
 				t.Errorf("socket %d: %d records of %s after its last state", i, n, k)
 			}
 		}
+	}
+}
+
+// TestSocketModeResumeRanges resumes a table read as key ranges from each
+// of its intermediate states: the resumed read emits exactly the rows the
+// state does not cover (per range: none if done, those after its saved
+// position otherwise), and its own states finish the stream.
+func TestSocketModeResumeRanges(t *testing.T) {
+	var rows []string
+	for i := 1; i <= 40; i++ {
+		rows = append(rows, fmt.Sprintf("(%d, 'n%d', %d.5)", i, i, i))
+	}
+	dbName, _ := testdb.Database(t, "sockresume",
+		"CREATE TABLE big (id int PRIMARY KEY, name varchar(20), price decimal(10,2))",
+		"INSERT INTO big VALUES "+strings.Join(rows, ","))
+	cfg := testdb.Config(dbName, map[string]any{"chunk_size": 3})
+	disc := runInProcess(t, "discover", cfg, nil, nil)
+	cat := catalogFor(t, disc, nil, nil)
+
+	dir, err := os.MkdirTemp("", "sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	paths := []string{filepath.Join(dir, "s0.sock"), filepath.Join(dir, "s1.sock")}
+	t.Setenv(datachannel.EnvMedium, "SOCKET")
+	t.Setenv(datachannel.EnvFormat, "PROTOBUF")
+	t.Setenv(datachannel.EnvSocketPaths, strings.Join(paths, ","))
+	read := func(state any) (*socketPeer, *result) {
+		peer := &socketPeer{}
+		wait := peer.run(t, paths, datachannel.FormatProtobuf)
+		res := runInProcess(t, "read", cfg, cat, state)
+		wait()
+		if res.code != 0 || peer.err != nil {
+			t.Fatalf("read: exit %d, peer error %v\n%s", res.code, peer.err, res.stderr)
+		}
+		return peer, res
+	}
+	peer, _ := read(nil)
+	states := append([]*protocol.StateMessage(nil), peer.states...)
+	sort.Slice(states, func(i, j int) bool { return *states[i].ID < *states[j].ID })
+	var blob struct {
+		Ranges []struct {
+			Lower, Upper *string
+			PKVals       []string `json:"pk_vals"`
+			Done         bool
+		} `json:"ranges"`
+	}
+	tried := 0
+	for _, st := range states {
+		blob.Ranges = nil
+		if err := json.Unmarshal(st.Stream.StreamState, &blob); err != nil {
+			t.Fatal(err)
+		}
+		if len(blob.Ranges) != 2 {
+			continue
+		}
+		covered := map[int]bool{}
+		for _, rg := range blob.Ranges {
+			lo, hi := 0, 1000
+			if rg.Lower != nil {
+				lo, _ = strconv.Atoi(*rg.Lower)
+			}
+			if rg.Upper != nil {
+				hi, _ = strconv.Atoi(*rg.Upper)
+			}
+			end := lo - 1
+			switch {
+			case rg.Done:
+				end = hi - 1
+			case rg.PKVals != nil:
+				end, _ = strconv.Atoi(rg.PKVals[0])
+			}
+			for id := max(lo, 1); id <= end; id++ {
+				covered[id] = true
+			}
+		}
+		var want []string
+		for id := 1; id <= 40; id++ {
+			if !covered[id] {
+				want = append(want, strconv.Itoa(id))
+			}
+		}
+		input, _ := json.Marshal([]any{st})
+		rp, res := read(json.RawMessage(input))
+		var got []string
+		for _, r := range rp.records {
+			got = append(got, r.id)
+		}
+		sort.Slice(got, func(i, j int) bool { a, _ := strconv.Atoi(got[i]); b, _ := strconv.Atoi(got[j]); return a < b })
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("resumed from state id %d (%s): ids %v, want %v", *st.ID, st.Stream.StreamState, got, want)
+		}
+		checkSocketStates(t, rp, res, []string{"big"})
+		last := rp.states[len(rp.states)-1]
+		for _, s := range rp.states {
+			if *s.ID > *last.ID {
+				last = s
+			}
+		}
+		if !strings.Contains(string(last.Stream.StreamState), `"state_type":"primary_key"`) || strings.Contains(string(last.Stream.StreamState), "ranges") {
+			t.Errorf("last state after resuming: %s, want the finished full refresh", last.Stream.StreamState)
+		}
+		tried++
+	}
+	if tried < 3 {
+		t.Fatalf("only %d intermediate range states to resume from", tried)
 	}
 }

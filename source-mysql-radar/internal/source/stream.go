@@ -34,6 +34,12 @@ type streamRun struct {
 	partBytes   []byte
 	pmeta       *protoMeta
 
+	// split is set when the run is range rangeIdx of a table read as key
+	// ranges in parallel; lower and upper bound its first key column.
+	split        *splitRun
+	rangeIdx     int
+	lower, upper []byte
+
 	running    bool
 	sinceState int64 // records since the last STATE
 	total      int64
@@ -189,7 +195,7 @@ func (s *streamRun) resumeKey(saved *state.Stream) {
 // readByKey reads the table in key chunks, with a STATE after each chunk.
 func (s *streamRun) readByKey(ctx context.Context) error {
 	p := s.p
-	plan := &snapshot.Plan{Database: s.r.cfg.Database, Table: p.table.Name, Columns: p.cols, Key: p.key}
+	plan := &snapshot.Plan{Database: s.r.cfg.Database, Table: p.table.Name, Columns: p.cols, Key: p.key, Lower: s.lower, Upper: s.upper}
 	limit := s.r.cfg.ChunkSize
 	return s.retry(ctx, func() bool { return true }, func(ctx context.Context) error {
 		return s.r.inSnapshot(ctx, func(conn *sql.Conn) error {
@@ -398,6 +404,9 @@ func (s *streamRun) setRunning() error {
 		return nil
 	}
 	s.running = true
+	if s.split != nil && !s.split.markRunning() {
+		return nil
+	}
 	if err := s.r.out.StreamStatus(s.p.desc, protocol.StreamRunning); err != nil {
 		return &outputError{err}
 	}
@@ -438,6 +447,14 @@ func (s *streamRun) cursorState() *state.Cursor {
 func (s *streamRun) checkpoint(st *state.Stream) error {
 	if err := s.setRunning(); err != nil {
 		return err
+	}
+	if s.split != nil {
+		if err := s.splitCheckpoint(st); err != nil {
+			return err
+		}
+		s.sinceState = 0
+		s.lastState = time.Now()
+		return nil
 	}
 	st.Name = s.p.desc.Name
 	st.Namespace = s.r.cfg.Database

@@ -6,6 +6,9 @@
 //	in progress, read by key:  {"state_type":"primary_key","version":2,"stream_name":..,"stream_namespace":..,
 //	                            "pk_name":"id","pk_val":"123","pk_names":["id"],"pk_vals":["123"],
 //	                            "incremental_state":{...cursor_based...}}      (incremental_state: incremental streams only)
+//	in progress, key ranges:   {"state_type":"primary_key","version":2,"stream_name":..,"stream_namespace":..,
+//	(socket mode, in parallel)  "pk_names":["id"],"ranges":[{"lower":null,"upper":"5000","pk_vals":["4096"]},
+//	                            {"lower":"5000","upper":null,"done":true}]}
 //	full refresh finished:     {"state_type":"primary_key","version":2,"stream_name":..,"stream_namespace":..}
 //	incremental by cursor:     {"state_type":"cursor_based","version":2,"stream_name":..,"stream_namespace":..,
 //	                            "cursor_field":["updated_at"],"cursor":"2024-01-02T03:04:05.000000",
@@ -78,10 +81,26 @@ type Stream struct {
 	// Since is the binary log position of the snapshot of a CDC stream
 	// (nil once the binlog read has passed it).
 	Since *binlog.Position
+	// Ranges is the progress of a full refresh read as key ranges in
+	// parallel (socket mode), with KeyNames naming the key; nil otherwise.
+	Ranges []Range
+}
+
+// Range is one key range of a table read in parallel: the rows whose first
+// key column is at least Lower and below Upper (nil: unbounded), read up
+// to the key position KeyValues (nil: none yet), or all of them (Done).
+type Range struct {
+	Lower     *string  `json:"lower"`
+	Upper     *string  `json:"upper"`
+	KeyValues []string `json:"pk_vals,omitempty"`
+	Done      bool     `json:"done,omitempty"`
 }
 
 // InProgress reports whether a read by key is under way.
 func (s *Stream) InProgress() bool { return len(s.KeyValues) > 0 }
+
+// Split reports whether the state is a read by key ranges in progress.
+func (s *Stream) Split() bool { return len(s.Ranges) > 0 }
 
 type cursorBlob struct {
 	StateType         string   `json:"state_type"`
@@ -105,6 +124,7 @@ type keyBlob struct {
 	PKVals           []string         `json:"pk_vals,omitempty"`
 	IncrementalState *cursorBlob      `json:"incremental_state,omitempty"`
 	Since            *binlog.Position `json:"binlog_since,omitempty"`
+	Ranges           []Range          `json:"ranges,omitempty"`
 }
 
 type cdcBlob struct {
@@ -120,6 +140,9 @@ type cdcBlob struct {
 func (s *Stream) Marshal() json.RawMessage {
 	var v any
 	switch {
+	case s.Split():
+		v = keyBlob{StateType: TypePrimaryKey, Version: version, StreamName: s.Name, StreamNamespace: s.Namespace,
+			PKNames: s.KeyNames, Ranges: s.Ranges}
 	case s.InProgress():
 		kb := keyBlob{StateType: TypePrimaryKey, Version: version, StreamName: s.Name, StreamNamespace: s.Namespace,
 			PKName: s.KeyNames[0], PKVal: s.KeyValues[0], PKNames: s.KeyNames, PKVals: s.KeyValues, Since: s.Since}
@@ -163,6 +186,7 @@ type inBlob struct {
 	CursorRecordCount json.RawMessage  `json:"cursor_record_count"`
 	Fingerprint       string           `json:"cursor_record_fingerprint"`
 	Since             *binlog.Position `json:"binlog_since"`
+	Ranges            []Range          `json:"ranges"`
 }
 
 // ErrUnknownShape is returned for a blob that is none of the known shapes.
@@ -204,6 +228,16 @@ func Parse(raw json.RawMessage) (*Stream, error) {
 
 func (s *Stream) parseKey(in *inBlob) error {
 	switch {
+	case len(in.Ranges) > 0:
+		if len(in.PKNames) == 0 {
+			return fmt.Errorf("%w: ranges without pk_names", ErrUnknownShape)
+		}
+		for _, r := range in.Ranges {
+			if r.KeyValues != nil && len(r.KeyValues) != len(in.PKNames) {
+				return fmt.Errorf("%w: a range's pk_vals and pk_names differ in length", ErrUnknownShape)
+			}
+		}
+		s.KeyNames, s.Ranges = in.PKNames, in.Ranges
 	case len(in.PKVals) > 0:
 		if len(in.PKNames) != len(in.PKVals) {
 			return fmt.Errorf("%w: pk_names and pk_vals differ in length", ErrUnknownShape)
