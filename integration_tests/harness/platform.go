@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
 	"github.com/cognitivo/radar-connectors/protocol/protocoltest"
 )
 
@@ -52,6 +53,24 @@ type Sync struct {
 	// destination has reacted) before the line is forwarded.
 	Pause func(line []byte) func()
 
+	// DataChannel is the mode of the sync: "stdio", "socket/jsonl",
+	// "socket/protobuf" ("socket" is socket/protobuf), or "" for the
+	// RADAR_DATA_CHANNEL environment variable (default stdio). In socket
+	// mode the harness plays the platform's bookkeeper (see runSocket);
+	// the result has the same shape in both modes. In socket mode
+	// OnSourceLine and Pause see the source's stdout lines and the records
+	// the harness relays (a protobuf record rendered as a RECORD line with
+	// its values under their property names), ValidateRecords applies to
+	// JSONL records, and Acks' ids are per stream (GLOBAL: one sequence).
+	DataChannel string
+	// Sockets is the number of sockets in socket mode (default 2).
+	Sockets int
+	// DirectSockets gives both connectors the same socket paths, exactly as
+	// the platform does; the harness then sees no record (Records is empty,
+	// Pause and OnSourceLine see stdout only, PlatformCount is the
+	// source's sourceStats).
+	DirectSockets bool
+
 	// idInState puts the state id where the platform puts it: inside the
 	// state object (StateWithId.kt, attachIdToStateMessageFromSource sets
 	// it as an additional property of AirbyteStateMessage). The process
@@ -65,6 +84,9 @@ type Ack struct {
 	State protocol.StateMessage
 	// PlatformCount is what the platform counted for this state.
 	PlatformCount int64
+	// Source is the source's copy of the state in socket mode, the one the
+	// platform persists (nil in STDIO mode).
+	Source *protocol.StateMessage
 }
 
 // SyncResult is what a Sync produced.
@@ -94,6 +116,9 @@ func (r *SyncResult) NextState() []byte {
 	seen := map[string]int{}
 	for _, a := range r.Acks {
 		s := a.State
+		if a.Source != nil {
+			s = *a.Source
+		}
 		clean := protocol.StateMessage{Type: s.Type, Stream: s.Stream, Global: s.Global}
 		b, _ := json.Marshal(clean)
 		key := "GLOBAL"
@@ -133,6 +158,13 @@ type pendingState struct {
 // Run executes the sync. It returns an error only when the processes could
 // not be run; connector failures are in the result's codes and messages.
 func (s *Sync) Run(ctx context.Context) (*SyncResult, error) {
+	mode, err := s.dataChannel()
+	if err != nil {
+		return nil, err
+	}
+	if mode.Medium == datachannel.MediumSocket {
+		return s.runSocket(ctx, mode)
+	}
 	dcat := s.DestinationCatalog
 	if dcat == "" {
 		dcat = s.SourceCatalog
