@@ -48,6 +48,9 @@ type env struct {
 	s3     *harness.S3Server
 	duck   *duck.DuckDB
 	opts   fixture.Options
+	// mode is the data channel of e.sync ("": RADAR_DATA_CHANNEL, else
+	// stdio).
+	mode string
 }
 
 func newEnv(t *testing.T, rows int) *env {
@@ -154,7 +157,7 @@ func configure(cat *protocol.Catalog, mode protocol.SyncMode, dmode protocol.Des
 func (e *env) sync(srcCfg, dstCfg string, cat *protocol.ConfiguredCatalog, state []byte) *harness.SyncResult {
 	e.t.Helper()
 	s := harness.Sync{Source: srcBin, Destination: dstBin, SourceConfig: srcCfg, DestinationConfig: dstCfg,
-		SourceCatalog: harness.WriteJSON(e.t, "catalog.json", cat), ValidateRecords: true}
+		SourceCatalog: harness.WriteJSON(e.t, "catalog.json", cat), ValidateRecords: true, DataChannel: e.mode}
 	if state != nil {
 		s.State = harness.WriteJSON(e.t, "state.json", state)
 	}
@@ -203,8 +206,14 @@ func (e *env) compare(stream string, opts duck.CompareOptions) {
 	}
 }
 
+// TestFullRefreshOverwriteEveryCell runs in every data channel mode.
 func TestFullRefreshOverwriteEveryCell(t *testing.T) {
+	harness.ForEachDataChannel(t, fullRefreshOverwriteEveryCell)
+}
+
+func fullRefreshOverwriteEveryCell(t *testing.T, mode string) {
 	e := newEnv(t, 1500)
+	e.mode = mode
 	srcCfg, dstCfg := e.sourceConfig(), e.destinationConfig(nil)
 	cat := e.discover(srcCfg)
 	want := map[string]bool{}
@@ -289,8 +298,14 @@ var cursors = map[string]string{
 	"vouchers":      "created_at",
 }
 
+// TestIncrementalAppendAcrossTwoSyncs runs in every data channel mode.
 func TestIncrementalAppendAcrossTwoSyncs(t *testing.T) {
+	harness.ForEachDataChannel(t, incrementalAppendAcrossTwoSyncs)
+}
+
+func incrementalAppendAcrossTwoSyncs(t *testing.T, mode string) {
 	e := newEnv(t, 1200)
+	e.mode = mode
 	srcCfg, dstCfg := e.sourceConfig(), e.destinationConfig(nil)
 	cat := e.discover(srcCfg)
 	only := map[string]bool{}
@@ -391,14 +406,17 @@ func TestStatesAreEchoedWithPlatformIDs(t *testing.T) {
 // initial snapshot, then inserts, updates and deletes arrive in a second
 // sync; the latest Parquet copy of every key matches MySQL and deleted rows
 // carry _ab_cdc_deleted_at.
+// TestCDCWithDeletes runs in every data channel mode.
 func TestCDCWithDeletes(t *testing.T) {
-	cdcWithDeletes(t, (*env).sync)
+	harness.ForEachDataChannel(t, func(t *testing.T, mode string) { cdcWithDeletes(t, mode, (*env).sync) })
 }
 
 // cdcWithDeletes runs a CDC snapshot, changes, and a CDC sync with run
 // (the process pipe, or the images as the platform starts them).
-func cdcWithDeletes(t *testing.T, run func(e *env, srcCfg, dstCfg string, cat *protocol.ConfiguredCatalog, state []byte) *harness.SyncResult) {
+// mode is the data channel of (*env).sync.
+func cdcWithDeletes(t *testing.T, mode string, run func(e *env, srcCfg, dstCfg string, cat *protocol.ConfiguredCatalog, state []byte) *harness.SyncResult) {
 	e := newEnvOn(t, harness.StartMariaDB(t, harness.ServerOptions{Binlog: true}), "cdc", fixture.Options{Rows: 600, Seed: 9})
+	e.mode = mode
 	srcCfg := e.cdcSourceConfig()
 	dstCfg := e.destinationConfig(nil)
 	cat := e.discover(srcCfg)

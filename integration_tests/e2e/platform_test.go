@@ -270,7 +270,7 @@ func TestPlatformTerminateMidTable(t *testing.T) {
 // TestCDCWithDeletes through the images, against the binlog mariadbd.
 func TestPlatformCDC(t *testing.T) {
 	srcImg, dstImg := platformImages(t)
-	cdcWithDeletes(t, func(e *env, srcCfg, dstCfg string, cat *protocol.ConfiguredCatalog, state []byte) *harness.SyncResult {
+	cdcWithDeletes(t, "stdio", func(e *env, srcCfg, dstCfg string, cat *protocol.ConfiguredCatalog, state []byte) *harness.SyncResult {
 		res := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, cat, state, nil)
 		expectPlatformSuccess(t, res)
 		return res.SyncResult

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"testing"
 
 	"github.com/cognitivo/radar-connectors/protocol"
 	"github.com/cognitivo/radar-connectors/protocol/datachannel"
@@ -639,4 +640,17 @@ func (f *fieldNames) recordJSON(dst []byte, r *datachannel.RecordView) []byte {
 func appendJSONString(dst []byte, s string) []byte {
 	b, _ := json.Marshal(s)
 	return append(dst, b...)
+}
+
+// ForEachDataChannel runs fn as a subtest per mode of DataChannelModes
+// (named stdio, socket-jsonl, socket-protobuf), or in RADAR_DATA_CHANNEL's
+// mode only when it is set. fn gives the mode to Sync.DataChannel.
+func ForEachDataChannel(t *testing.T, fn func(t *testing.T, mode string)) {
+	modes := DataChannelModes
+	if m := os.Getenv(EnvDataChannel); m != "" {
+		modes = []string{m}
+	}
+	for _, m := range modes {
+		t.Run(ModeName(m), func(t *testing.T) { fn(t, m) })
+	}
 }

@@ -149,7 +149,12 @@ func rerunAndCheck(t *testing.T, e *syncEnv, dstCfg string, first *harness.SyncR
 // aborts it); every acknowledged state is backed by objects; a rerun from
 // the acknowledged states completes the table.
 func TestDestinationSIGKILLMidFile(t *testing.T) {
+	harness.ForEachDataChannel(t, destinationSIGKILLMidFile)
+}
+
+func destinationSIGKILLMidFile(t *testing.T, mode string) {
 	e := newSyncEnv(t, 500)
+	e.mode = mode
 	e.cat = incremental(e.cat)
 	cfg := destinationConfig(t, targetOf(e.s3), killConfig)
 	res, _ := stopMidSync(t, e, cfg, destinationStopAt, true, "destination", syscall.SIGKILL)
@@ -173,7 +178,12 @@ func TestDestinationSIGKILLMidFile(t *testing.T) {
 // and acknowledges every state; a rerun from those states completes the
 // table, duplicating only rows the source emitted after its last state.
 func TestSourceSIGKILLMidStream(t *testing.T) {
+	harness.ForEachDataChannel(t, sourceSIGKILLMidStream)
+}
+
+func sourceSIGKILLMidStream(t *testing.T, mode string) {
 	e := newSyncEnv(t, 500)
+	e.mode = mode
 	e.cat = incremental(e.cat)
 	cfg := destinationConfig(t, targetOf(e.s3), killConfig)
 	res, _ := stopMidSync(t, e, cfg, sourceStopAt, false, "source", syscall.SIGKILL)

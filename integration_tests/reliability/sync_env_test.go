@@ -24,6 +24,8 @@ type syncEnv struct {
 	duck   *duck.DuckDB
 	srcCfg string
 	cat    *protocol.ConfiguredCatalog
+	// mode is the data channel of run ("": RADAR_DATA_CHANNEL, else stdio).
+	mode string
 }
 
 const (
@@ -52,7 +54,7 @@ func newSyncEnv(t *testing.T, chunk int) *syncEnv {
 func (e *syncEnv) run(t *testing.T, dstCfg string, state []byte, mod func(s *harness.Sync)) *harness.SyncResult {
 	t.Helper()
 	s := &harness.Sync{Source: srcBin, Destination: dstBin, SourceConfig: e.srcCfg, DestinationConfig: dstCfg,
-		SourceCatalog: harness.WriteJSON(t, "catalog.json", e.cat)}
+		SourceCatalog: harness.WriteJSON(t, "catalog.json", e.cat), DataChannel: e.mode}
 	if state != nil {
 		s.State = harness.WriteJSON(t, "state.json", state)
 	}
