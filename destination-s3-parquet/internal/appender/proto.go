@@ -65,6 +65,61 @@ func (r *Record) protoColumns() []int {
 func (r *Record) AppendProto(rv *datachannel.RecordView) error {
 	meta, err := r.protoMeta(rv)
 	r.appendMeta(rv.EmittedAtMs, meta)
+	if e := r.protoCollect(rv); err == nil {
+		err = e
+	}
+	p := &r.proto
+	fs := &r.fs
+	row := &r.row
+	fs.begin()
+	extraOpen := false
+	for i := range p.slots {
+		s := &p.slots[i]
+		if s.gen != p.gen {
+			continue
+		}
+		row.plain, row.ascii = s.plain, s.ascii
+		fs.appendField(i, fs.cols[i].name, p.tok[s.start:s.end], row, &extraOpen)
+		row.plain, row.ascii = false, false
+	}
+	fs.end(extraOpen)
+	r.rows++
+	r.bytes += int64(len(p.tok)) + 64
+	return err
+}
+
+// ProtoJSON returns the record.data JSON object and the record.meta JSON
+// (nil without changes) that Append turns into the same row as
+// AppendProto(rv): the fields in schema order, null values left out. data
+// is appended to dst; meta is valid until the next call. The destination
+// stages records in this form when many files are open.
+func (r *Record) ProtoJSON(dst []byte, rv *datachannel.RecordView) (data, meta []byte, err error) {
+	meta, err = r.protoMeta(rv)
+	if e := r.protoCollect(rv); err == nil {
+		err = e
+	}
+	p := &r.proto
+	start := len(dst)
+	dst = append(dst, '{')
+	for i := range p.slots {
+		s := &p.slots[i]
+		if s.gen != p.gen {
+			continue
+		}
+		if len(dst) > start+1 {
+			dst = append(dst, ',')
+		}
+		dst = jsonx.AppendBytesString(dst, r.fs.cols[i].name)
+		dst = append(dst, ':')
+		dst = append(dst, p.tok[s.start:s.end]...)
+	}
+	dst = append(dst, '}')
+	return dst, meta, err
+}
+
+// protoCollect converts the record's values into JSON text, in p.tok, and
+// notes in p.slots where each column's is.
+func (r *Record) protoCollect(rv *datachannel.RecordView) error {
 	cols := r.protoColumns()
 	p := &r.proto
 	if len(p.slots) != len(r.fs.cols) {
@@ -98,26 +153,7 @@ func (r *Record) AppendProto(rv *datachannel.RecordView) error {
 		}
 		p.slots[idx] = protoSlot{gen: p.gen, start: start, end: len(p.tok), plain: plain, ascii: ascii}
 	}
-	fs := &r.fs
-	row := &r.row
-	fs.begin()
-	extraOpen := false
-	for i := range p.slots {
-		s := &p.slots[i]
-		if s.gen != p.gen {
-			continue
-		}
-		row.plain, row.ascii = s.plain, s.ascii
-		fs.appendField(i, fs.cols[i].name, p.tok[s.start:s.end], row, &extraOpen)
-		row.plain, row.ascii = false, false
-	}
-	fs.end(extraOpen)
-	r.rows++
-	r.bytes += int64(len(p.tok)) + 64
-	if err == nil {
-		err = it.Err()
-	}
-	return err
+	return it.Err()
 }
 
 // protoToken appends to r.proto.tok the JSON text of v, as the source's

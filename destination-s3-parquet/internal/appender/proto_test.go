@@ -204,6 +204,9 @@ func testAppendProto(t *testing.T, layout arrowschema.Layout, schemaOrder bool) 
 		optsP.OnInvalidUTF8 = func(p string) { invP = append(invP, p) }
 		recJ := appender.New(mem, schema, optsJ)
 		recP := appender.New(mem, schema, optsP)
+		// recX stages the protobuf records as ProtoJSON gives them.
+		recX := appender.New(mem, schema, appender.Options{SyncID: 9, GenerationID: 4})
+		var staged []byte
 		prefix := datachannel.NewStreamPrefix("ns", "st")
 		var enc datachannel.RecordEncoder
 		cases := protoCases()
@@ -266,10 +269,19 @@ func testAppendProto(t *testing.T, layout arrowschema.Layout, schemaOrder bool) 
 				if err := recP.AppendProto(&msg.Record); err != nil {
 					t.Fatalf("case %d: AppendProto: %v", ci, err)
 				}
+				data, meta, err := recX.ProtoJSON(staged[:0], &msg.Record)
+				if err != nil || jsonx.Valid(data) != nil || (meta != nil && jsonx.Valid(meta) != nil) {
+					t.Fatalf("case %d: ProtoJSON %s %s: %v", ci, data, meta, err)
+				}
+				staged = data
+				recX.Append(data, msg.Record.EmittedAtMs, meta)
 			}
 		}
-		bj, bp := recJ.NewRecordBatch(), recP.NewRecordBatch()
+		bj, bp, bx := recJ.NewRecordBatch(), recP.NewRecordBatch(), recX.NewRecordBatch()
 		compareBatches(t, layout, bj, bp, !schemaOrder)
+		compareBatches(t, layout, bp, bx, false)
+		bx.Release()
+		recX.Release()
 		if !schemaOrder {
 			sort.Strings(badJ)
 			sort.Strings(badP)
