@@ -96,6 +96,10 @@ type Record struct {
 
 	metaIter jsonx.ObjectIter
 	chIter   jsonx.ObjectIter
+	chText   [3][]byte
+
+	// proto is AppendProto's scratch.
+	proto protoState
 
 	// pendingMeta rows (the last ones) have no _airbyte_meta entry and no
 	// changes list yet: rows without changes get theirs in bulk
@@ -331,7 +335,9 @@ func (r *Record) appendSourceChange(obj []byte) {
 	if len(obj) == 0 || obj[0] != '{' {
 		return
 	}
-	var field, change, reason []byte
+	// field, change and reason, copied into reused buffers (the text may
+	// be in row.str, which the next value overwrites); nil when absent.
+	var got [3][]byte
 	it := &r.chIter
 	it.Reset(obj)
 	for it.Next() {
@@ -339,19 +345,24 @@ func (r *Record) appendSourceChange(obj []byte) {
 		if !ok {
 			continue
 		}
-		s = append([]byte(nil), validText(s, &r.row, "")...)
+		k := -1
 		switch string(it.Key()) {
 		case "field":
-			field = s
+			k = 0
 		case "change":
-			change = s
+			k = 1
 		case "reason":
-			reason = s
+			k = 2
 		}
+		if k < 0 {
+			continue
+		}
+		r.chText[k] = append(r.chText[k][:0], validText(s, &r.row, "")...)
+		got[k] = r.chText[k]
 	}
-	r.chField.BinaryBuilder.Append(field)
-	r.chKind.BinaryBuilder.Append(change)
-	r.chWhy.BinaryBuilder.Append(reason)
+	r.chField.BinaryBuilder.Append(got[0])
+	r.chKind.BinaryBuilder.Append(got[1])
+	r.chWhy.BinaryBuilder.Append(got[2])
 	r.change.Append(true)
 }
 

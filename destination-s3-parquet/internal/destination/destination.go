@@ -48,11 +48,23 @@ func (d *Destination) Check(ctx context.Context, env *airbytecli.Env, raw json.R
 	return checkBucket(ctx, cfg, client)
 }
 
-// Write runs a sync: it reads messages from env.Stdin until EOF.
+// Write runs a sync: it reads messages from env.Stdin until EOF, or in
+// socket mode (DATA_CHANNEL_MEDIUM=SOCKET) from every data channel socket
+// until each ends.
 func (d *Destination) Write(ctx context.Context, env *airbytecli.Env, raw json.RawMessage, cat *protocol.ConfiguredCatalog, _ *protocol.Reader) error {
 	cfg, err := config.Parse(raw)
 	if err != nil {
 		return err
+	}
+	dc, err := dataChannel()
+	if err != nil {
+		return err
+	}
+	var nm namespaceMapping
+	if dc.Socket() {
+		if nm, err = loadNamespaceMapping(os.Getenv(envNamespaceMapping)); err != nil {
+			return err
+		}
 	}
 	client, err := s3sink.NewClient(ctx, cfg, s3sink.Options{HTTPClient: d.HTTPClient})
 	if err != nil {
@@ -73,6 +85,9 @@ func (d *Destination) Write(ctx context.Context, env *airbytecli.Env, raw json.R
 				defer pprof.StopCPUProfile()
 			}
 		}
+	}
+	if dc.Socket() {
+		return w.runSockets(ctx, env.Stdin, dc, nm)
 	}
 	growPipe(env.Stdin)
 	return w.run(ctx, env.Stdin)

@@ -13,6 +13,7 @@ import (
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/parquetfile"
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/s3sink"
 	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
 )
 
 // stream is one configured stream of the sync.
@@ -47,6 +48,15 @@ type stream struct {
 	startedAt      time.Time // the stream's first record, for its summary line
 	bad            map[string]int64
 	badUTF8        map[string]int64
+
+	// Socket mode: records and bytes per partition since the partition's
+	// last state, the last partition seen (cache), and the records and
+	// bytes acknowledged so far (committedRecordsCount/committedBytesCount).
+	parts          map[string]*partCount
+	lastPart       []byte
+	lastPC         *partCount
+	committedRecs  int64
+	committedBytes int64
 }
 
 // file is one object being written. The read loop owns firstSeq and rows;
@@ -119,6 +129,16 @@ func sortedKeys(m map[string]int64) []string {
 
 // append adds one record; seq is its position in the input.
 func (s *stream) append(rv *protocol.RecordView, seq int64) error {
+	return s.add(rv, nil, seq)
+}
+
+// appendProto adds one record read from the data channel in PROTOBUF.
+func (s *stream) appendProto(rv *datachannel.RecordView, seq int64) error {
+	return s.add(nil, rv, seq)
+}
+
+// add adds one record, jr (JSON) or pr (protobuf).
+func (s *stream) add(jr *protocol.RecordView, pr *datachannel.RecordView, seq int64) error {
 	if s.file != nil && s.file.full.Load() {
 		if err := s.rollover(); err != nil {
 			return err
@@ -132,9 +152,19 @@ func (s *stream) append(rv *protocol.RecordView, seq int64) error {
 			return err
 		}
 	}
+	var bad error
 	if s.w.openFiles >= stageAbove {
-		// Interleaved streams: stage the raw record, compressed.
-		s.staged.add(&s.w.blocks, rv.Data, rv.EmittedAt, rv.Meta, true)
+		// Interleaved streams: stage the raw record, compressed. A
+		// protobuf record is staged as the JSON that Append turns into
+		// the same row (appender.Record.ProtoJSON).
+		if jr != nil {
+			s.staged.add(&s.w.blocks, jr.Data, jr.EmittedAt, jr.Meta, true)
+		} else {
+			var data, meta []byte
+			data, meta, bad = s.rec.ProtoJSON(s.w.protoJSON[:0], pr)
+			s.w.protoJSON = data
+			s.staged.add(&s.w.blocks, data, pr.EmittedAtMs, meta, true)
+		}
 	} else {
 		if s.staged.rows > 0 {
 			s.rec.Reserve(s.staged.rows, s.w.rowGroupMax)
@@ -145,7 +175,14 @@ func (s *stream) append(rv *protocol.RecordView, seq int64) error {
 			// instead of growing (and copying) them as rows come.
 			s.rec.Reserve(s.plan, s.w.rowGroupMax)
 		}
-		s.rec.AppendRecord(rv)
+		if jr != nil {
+			s.rec.AppendRecord(jr)
+		} else {
+			bad = s.rec.AppendProto(pr)
+		}
+	}
+	if bad != nil {
+		return protocol.SystemError(bad, "a data channel record of stream %s is malformed", s.desc)
 	}
 	s.sinceState++
 	s.lastSeq = seq

@@ -54,6 +54,10 @@ type syncWriter struct {
 	fatal    error
 	statuses bool // the input carried STREAM_STATUS traces
 
+	// sock is socket mode's state (nil on stdin).
+	sock      *socketMode
+	protoJSON []byte // a protobuf record as JSON, to stage it
+
 	enc         *encoder
 	pool        *poolAllocator
 	blocks      blockPool
@@ -79,6 +83,17 @@ type pendingState struct {
 	seq     int64
 	records int64
 	at      time.Time
+
+	// Socket mode: the state's id and the stream whose ids it follows
+	// (global: GLOBAL states), the bytes of its records, and whether the
+	// records counted for its partition match its sourceStats.
+	id      int64
+	ids     *idSeq
+	bytes   int64
+	counted bool
+	part    string
+	want    int64   // its sourceStats.recordCount
+	stream  *stream // nil for a GLOBAL state or an unknown stream
 }
 
 type writtenObject struct {
@@ -164,13 +179,21 @@ func (l *lockedReader) Read(p []byte) (int, error) {
 
 // run reads the input to its end and finishes the sync.
 func (w *syncWriter) run(ctx context.Context, stdin io.Reader) error {
+	return w.runLoop(ctx, func() error {
+		return w.readAll(protocol.NewReader(&lockedReader{w: w, r: stdin}))
+	})
+}
+
+// runLoop runs the read loop, which is called with w.mu held and releases
+// it while it waits for input, then finishes the sync.
+func (w *syncWriter) runLoop(ctx context.Context, loop func() error) error {
 	w.enc = newEncoder(w.cfg, w.log)
 	loopDone := make(chan error, 1)
 	tickDone := make(chan struct{})
 	tickCtx, stopTicker := context.WithCancel(ctx)
 	go func() {
 		w.mu.Lock()
-		err := w.readAll(protocol.NewReader(&lockedReader{w: w, r: stdin}))
+		err := loop()
 		writeHeapProfile()
 		if err == nil {
 			err = w.finish()
@@ -361,7 +384,7 @@ func (w *syncWriter) trace(env *protocol.Envelope) {
 	}
 	w.statuses = true
 	ss := m.Trace.StreamStatus
-	if s := w.lookup([]byte(ss.StreamDescriptor.Name), []byte(ss.StreamDescriptor.Namespace)); s != nil && ss.Status == protocol.StreamComplete {
+	if s := w.lookupSource([]byte(ss.StreamDescriptor.Name), []byte(ss.StreamDescriptor.Namespace)); s != nil && ss.Status == protocol.StreamComplete {
 		s.complete = true
 	}
 }
@@ -385,6 +408,9 @@ func (w *syncWriter) ackReady() error {
 	}
 	if len(w.pending) == 0 {
 		return nil
+	}
+	if w.sock != nil {
+		return w.ackSocketStates()
 	}
 	low := w.lowSeq()
 	n := 0
@@ -591,6 +617,9 @@ func (w *syncWriter) finish() error {
 		return err
 	}
 	if len(w.pending) > 0 {
+		if w.sock != nil {
+			return w.sock.heldError(w.pending)
+		}
 		return protocol.SystemError(nil, "%d states could not be acknowledged at the end of the input", len(w.pending))
 	}
 	if *w.cfg.WriteSuccessMarkers {
