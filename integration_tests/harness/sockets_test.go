@@ -51,6 +51,7 @@ func fakeDestination() error {
 	var outMu sync.Mutex
 	out := bufio.NewWriter(os.Stdout)
 	next := map[string]int64{}
+	committed := map[string]int64{} // per scope, cumulative as the Bulk CDK writes it
 	held := map[string]map[int64][]byte{}
 	release := func(scope string, id int64, line []byte) {
 		outMu.Lock()
@@ -104,7 +105,10 @@ func fakeDestination() error {
 				n := since[key] + skew
 				since[key] = 0
 				m.State["destinationStats"], _ = json.Marshal(protocol.NewStateStats(n))
-				m.State["committedRecordsCount"], _ = json.Marshal(n)
+				outMu.Lock()
+				committed[runner.StateScope(sm.State)] += n
+				m.State["committedRecordsCount"], _ = json.Marshal(committed[runner.StateScope(sm.State)])
+				outMu.Unlock()
 				m.State["committedBytesCount"] = json.RawMessage("100")
 				b, _ := json.Marshal(map[string]any{"type": "STATE", "state": m.State})
 				release(runner.StateScope(sm.State), *sm.State.ID, b)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"debug/elf"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -239,6 +240,29 @@ func TestDockerfilesAndMetadata(t *testing.T) {
 			}
 			if hosts, _ := data["allowedHosts"].(map[string]any); hosts == nil || hosts["hosts"] == nil {
 				t.Errorf("metadata.yaml lacks allowedHosts.hosts")
+			}
+			// The image labels the runner reads repeat connectorIPCOptions.
+			ipc, _ := data["connectorIPCOptions"].(map[string]any)
+			dc, _ := ipc["dataChannel"].(map[string]any)
+			if dc == nil {
+				t.Errorf("metadata.yaml lacks connectorIPCOptions.dataChannel")
+			} else {
+				join := func(v any) string {
+					var parts []string
+					for _, x := range v.([]any) {
+						parts = append(parts, fmt.Sprint(x))
+					}
+					return strings.Join(parts, ",")
+				}
+				for label, want := range map[string]string{
+					"radar.data-channel.version":       fmt.Sprint(dc["version"]),
+					"radar.data-channel.serialization": join(dc["supportedSerialization"]),
+					"radar.data-channel.transport":     join(dc["supportedTransport"]),
+				} {
+					if d.labels[label] != want {
+						t.Errorf("LABEL %s %q != metadata connectorIPCOptions %q", label, d.labels[label], want)
+					}
+				}
 			}
 		})
 	}

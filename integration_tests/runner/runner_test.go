@@ -141,11 +141,50 @@ func rowsOf(r *runner.Result) map[string]int64 {
 // reads the full-refresh table again and only the 15 changed rows of the
 // incremental one.
 func TestIncrementalRunsTwice(t *testing.T) {
+	incrementalRunsTwice(t, nil, "stdio/jsonl")
+}
+
+// TestIncrementalRunsTwiceSocket is TestIncrementalRunsTwice in socket mode:
+// chosen by auto from the connectors' metadata.yaml (PROTOBUF), and with
+// --data-channel socket/jsonl.
+func TestIncrementalRunsTwiceSocket(t *testing.T) {
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("auto", func(t *testing.T) {
+		incrementalRunsTwice(t, func(o *runner.Options) {
+			o.Source.Metadata = filepath.Join(root, harness.SourceName, "metadata.yaml")
+			o.Destination.Metadata = filepath.Join(root, harness.DestinationName, "metadata.yaml")
+			o.Sockets = 3
+		}, "socket/protobuf")
+	})
+	t.Run("socket-jsonl", func(t *testing.T) {
+		incrementalRunsTwice(t, func(o *runner.Options) {
+			o.DataChannel, _ = runner.ParseDataChannelMode("socket/jsonl")
+		}, "socket/jsonl")
+	})
+}
+
+func incrementalRunsTwice(t *testing.T, mod func(*runner.Options), mode string) {
 	e := setup(t)
 	store := runner.FileStore(e.statePath)
-	res, err := e.run(e.options(store))
+	options := func() runner.Options {
+		o := e.options(store)
+		if mod != nil {
+			mod(&o)
+		}
+		return o
+	}
+	res, err := e.run(options())
 	if err != nil {
 		t.Fatalf("first run: %v (%+v)", err, res.Attempts)
+	}
+	if res.DataChannel != mode {
+		t.Errorf("data channel %s (%s), want %s", res.DataChannel, res.DataChannelReason, mode)
+	}
+	if len(res.Problems) > 0 || res.StatesCommitted != res.StatesSent {
+		t.Errorf("first run: %d of %d states committed; problems %v", res.StatesCommitted, res.StatesSent, res.Problems)
 	}
 	if got := rowsOf(res); got["full_t"] != 500 || got["inc_t"] != 500 {
 		t.Fatalf("first run rows = %v, want 500 and 500", got)
@@ -169,9 +208,12 @@ func TestIncrementalRunsTwice(t *testing.T) {
 
 	e.exec("UPDATE inc_t SET v = CONCAT(v, '-changed'), updated_at = '2030-01-01 00:00:00' WHERE id <= 10",
 		"INSERT INTO inc_t VALUES (501,'n','2030-01-02 00:00:00'),(502,'n','2030-01-02 00:00:00'),(503,'n','2030-01-02 00:00:00'),(504,'n','2030-01-02 00:00:00'),(505,'n','2030-01-02 00:00:00')")
-	res2, err := e.run(e.options(store))
+	res2, err := e.run(options())
 	if err != nil {
 		t.Fatalf("second run: %v", err)
+	}
+	if len(res2.Problems) > 0 {
+		t.Errorf("second run problems: %v", res2.Problems)
 	}
 	// The cursor is compared with >=, so the row at the saved cursor may be
 	// read again; nothing else of the old rows is.

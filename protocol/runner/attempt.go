@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
 )
 
 // attempt is one run of source read | destination write.
@@ -65,6 +66,9 @@ func (a *attempt) sync(ctx context.Context, ar *AttemptResult) error {
 				return err
 			}
 		}
+	}
+	if a.o.DataChannel.Medium == datachannel.MediumSocket {
+		return a.syncSocket(ctx, ar)
 	}
 	// The state the source starts from: what is saved now.
 	statePath := filepath.Join(a.dir, fmt.Sprintf("state-%d.json", a.n))

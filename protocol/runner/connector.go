@@ -7,9 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
 )
 
 // Connector is one side of the sync: a binary or a Docker image, and its
@@ -20,6 +23,10 @@ type Connector struct {
 	Image string
 	// Config is the config file passed as --config.
 	Config string
+	// Metadata is the connector's metadata.yaml, read for its
+	// connectorIPCOptions when the data channel is auto ("" for a binary:
+	// FindMetadata; an image's labels are read instead).
+	Metadata string
 }
 
 func (c Connector) String() string {
@@ -81,6 +88,12 @@ func (c Connector) command(ctx context.Context, verb string, files []fileArg, en
 	args := []string{"run", "-i", "--rm", "--name", name, "--network", "host", "--init"}
 	for _, e := range env {
 		args = append(args, "-e", e)
+		// Socket mode: both containers see the sockets' directory at the
+		// same path.
+		if v, ok := strings.CutPrefix(e, datachannel.EnvSocketPaths+"="); ok && v != "" {
+			d := filepath.Dir(strings.Split(v, ",")[0])
+			args = append(args, "-v", d+":"+d)
+		}
 	}
 	cargs := []string{verb}
 	for i, f := range files {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
 )
 
 // Options configure a run.
@@ -43,6 +44,13 @@ type Options struct {
 	Env []string
 	// SkipCheck skips `check` before each attempt.
 	SkipCheck bool
+	// DataChannel is how records travel (Airbyte's data channel, "speed
+	// mode"): auto (the zero value) chooses SOCKET when both connectors
+	// declare it in their connectorIPCOptions (see Negotiate), else STDIO.
+	DataChannel DataChannelMode
+	// Sockets is the number of sockets in socket mode (default
+	// DefaultSockets).
+	Sockets int
 	// OnSourceLine and OnDestinationLine, if set, see every line each side
 	// prints on stdout (the demo's progress display); they must not keep it.
 	OnSourceLine, OnDestinationLine func(line []byte)
@@ -61,6 +69,10 @@ type Result struct {
 	Seconds         float64 `json:"seconds"`
 	// State is the saved state at the end of the run.
 	State json.RawMessage `json:"state"`
+	// DataChannel is the mode the run used ("stdio/jsonl",
+	// "socket/protobuf"...), and DataChannelReason why.
+	DataChannel       string `json:"data_channel"`
+	DataChannelReason string `json:"data_channel_reason,omitempty"`
 	// Problems are protocol irregularities the runner noticed.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -155,6 +167,17 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	defer os.RemoveAll(tmp)
 
 	con := &console{w: o.Log, tty: o.TTY}
+	mode, why, err := chooseDataChannel(ctx, &o)
+	if err != nil {
+		return res, &ConfigError{err}
+	}
+	res.DataChannel, res.DataChannelReason = mode.String(), why
+	o.DataChannel = mode
+	if mode.Medium == datachannel.MediumSocket {
+		con.line(fmt.Sprintf("airbyte-sync: data channel %s over %d sockets (%s)", mode, o.Sockets, why))
+	} else {
+		con.line(fmt.Sprintf("airbyte-sync: data channel %s (%s)", mode, why))
+	}
 	tr := newTracker(cat)
 	stopProgress := startProgress(ctx, &o, con, tr)
 	var runErr error
@@ -199,6 +222,31 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		res.Outcome = "config_error"
 	}
 	return res, runErr
+}
+
+// chooseDataChannel resolves o.DataChannel (auto: Negotiate over the
+// connectors' IPC options) and o.Sockets.
+func chooseDataChannel(ctx context.Context, o *Options) (DataChannelMode, string, error) {
+	if o.Sockets <= 0 {
+		o.Sockets = DefaultSockets()
+	}
+	m := o.DataChannel
+	if m.Medium == "" && !m.Auto {
+		m.Auto = true
+	}
+	if !m.Auto {
+		return m, "chosen with --data-channel", nil
+	}
+	src, srcFrom, err := connectorIPC(ctx, o.Source)
+	if err != nil {
+		return m, "", fmt.Errorf("source IPC options: %w", err)
+	}
+	dst, dstFrom, err := connectorIPC(ctx, o.Destination)
+	if err != nil {
+		return m, "", fmt.Errorf("destination IPC options: %w", err)
+	}
+	m, why := Negotiate(src, dst)
+	return m, fmt.Sprintf("auto: %s; source: %s, destination: %s", why, srcFrom, dstFrom), nil
 }
 
 // startProgress draws progress until the returned function is called.

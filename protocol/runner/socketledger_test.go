@@ -33,7 +33,12 @@ func TestSocketLedgerMatches(t *testing.T) {
 		t.Fatal("b matched before the source's copy")
 	}
 	c, ok := l.Destination(destState("a", 1, 5, 5))
-	if !ok || c.Scope != "STREAM db.a" || c.ID != 1 || c.Committed != 5 || c.Bytes != 10 || c.Rejected != -1 {
+	if !ok {
+		t.Fatal("a 1 not matched")
+	}
+	l.Source(sourceState(t, "a", 2, 4))
+	c, ok = l.Destination(destState("a", 2, 4, 9)) // cumulative
+	if !ok || c.Scope != "STREAM db.a" || c.ID != 2 || c.Committed != 9 || c.Bytes != 10 || c.Rejected != -1 {
 		t.Fatalf("commit %+v %v", c, ok)
 	}
 	got := l.Source(sourceState(t, "b", 1, 3))
@@ -44,7 +49,7 @@ func TestSocketLedgerMatches(t *testing.T) {
 	if p := l.Problems(); len(p) > 0 {
 		t.Errorf("problems: %v", p)
 	}
-	if s, a := l.Counts(); s != 2 || a != 2 {
+	if s, a := l.Counts(); s != 3 || a != 3 {
 		t.Errorf("counts %d %d", s, a)
 	}
 }
@@ -55,10 +60,10 @@ func TestSocketLedgerProblems(t *testing.T) {
 	l.Source(sourceState(t, "a", 2, 5))
 	l.Source(sourceState(t, "a", 3, 5))
 	l.Destination(destState("a", 2, 5, 5))
-	l.Destination(destState("a", 1, 5, 5)) // out of order
-	l.Destination(destState("a", 3, 4, 4)) // count
-	l.Destination(destState("a", 9, 1, 1)) // never sent
-	l.Destination(destState("c", 1, 2, 1)) // never sent, committed != recordCount
+	l.Destination(destState("a", 1, 5, 10)) // out of order
+	l.Destination(destState("a", 3, 4, 14)) // count
+	l.Destination(destState("a", 9, 1, 15)) // never sent
+	l.Destination(destState("c", 1, 2, 1))  // never sent, committed != recordCount
 	l.Finish()
 	p := strings.Join(l.Problems(), "\n")
 	for _, want := range []string{
@@ -66,6 +71,7 @@ func TestSocketLedgerProblems(t *testing.T) {
 		"state STREAM db.a id 3: the destination counted 4 records, the source 5",
 		"state STREAM db.a id 9, which the source never sent",
 		"state STREAM db.c id 1, which the source never sent",
+		"state STREAM db.c id 1: committedRecordsCount 1 + rejectedRecordsCount 0, but the acknowledged states of STREAM db.c counted 2",
 	} {
 		if !strings.Contains(p, want) {
 			t.Errorf("problems lack %q:\n%s", want, p)

@@ -157,6 +157,25 @@ func (b *stateBook) ack(id int64, destCount int64) {
 	}
 }
 
+// sentSocket counts a state the source sent in socket mode.
+func (b *stateBook) sentSocket() {
+	b.mu.Lock()
+	b.sent++
+	b.mu.Unlock()
+}
+
+// commitSocket keeps a state the destination committed in socket mode (the
+// source's copy, matched by SocketLedger).
+func (b *stateBook) commitSocket(m *protocol.StateMessage) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.keep(m); err != nil {
+		b.problems = append(b.problems, err.Error())
+		return
+	}
+	b.acked++
+}
+
 // save writes the saved states to the store if they changed and force is
 // set or the interval passed.
 func (b *stateBook) save(ctx context.Context, force bool) error {
