@@ -240,6 +240,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		Catalog:     files.ConfiguredCatalog, State: runner.FileStore(statePath),
 		MaxAttempts: 1, SkipCheck: true, ProgressInterval: -1, Log: &lockedBuffer{b: &logs},
 		OnSourceLine: prog.SourceLine, OnDestinationLine: prog.DestinationLine,
+		// The progress display counts the records on the pipe: STDIO, even
+		// though bin/'s connectors declare socket mode (auto would pick it).
+		DataChannel: runner.Stdio,
 	})
 	res.SyncWall = phase("sync", t0)
 	stopRender()

@@ -18,6 +18,9 @@ type DataChannelMode struct {
 	Format datachannel.Format
 }
 
+// Stdio is the STDIO data channel (JSON lines on stdout and stdin).
+var Stdio = DataChannelMode{Medium: datachannel.MediumStdio, Format: datachannel.FormatJSONL}
+
 // ParseDataChannelMode reads a --data-channel value (case-insensitive; ""
 // is auto).
 func ParseDataChannelMode(s string) (DataChannelMode, error) {

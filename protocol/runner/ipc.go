@@ -132,7 +132,11 @@ func splitList(s string) []string {
 func connectorIPC(ctx context.Context, c Connector) (*IPCOptions, string, error) {
 	if c.Image != "" {
 		o, err := ImageIPC(ctx, c.Image)
-		return o, "the labels of " + c.Image, err
+		if err != nil {
+			// Not pulled yet, or no docker: docker run pulls it, in STDIO.
+			return nil, fmt.Sprintf("the labels of %s could not be read (%v)", c.Image, err), nil
+		}
+		return o, "the labels of " + c.Image, nil
 	}
 	path := c.Metadata
 	if path == "" {
