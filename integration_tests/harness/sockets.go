@@ -14,7 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -546,15 +546,17 @@ func (p *socketPlatform) keep(stream string, data json.RawMessage) {
 	p.mu.Unlock()
 }
 
-// fieldNames are the data property names of each stream in the order of a
-// protobuf record's values (sorted, as the source writes them).
+// fieldNames are the data property names of each stream: sorted, the
+// order of a protobuf record's values, and as the schema declares them, the
+// order the rendered record uses (the JSON path's column order).
 type fieldNames struct {
-	byStream map[string][]string
+	sorted   map[string][]string
+	declared map[string][]string
 }
 
 // catalogFields reads the source catalog's stream schemas.
 func (s *Sync) catalogFields() *fieldNames {
-	f := &fieldNames{byStream: map[string][]string{}}
+	f := &fieldNames{sorted: map[string][]string{}, declared: map[string][]string{}}
 	b, err := os.ReadFile(s.SourceCatalog)
 	if err != nil {
 		return f
@@ -565,25 +567,46 @@ func (s *Sync) catalogFields() *fieldNames {
 	}
 	for _, cs := range cat.Streams {
 		var schema struct {
-			Properties map[string]json.RawMessage `json:"properties"`
+			Properties json.RawMessage `json:"properties"`
 		}
 		_ = json.Unmarshal(cs.Stream.JSONSchema, &schema)
-		names := make([]string, 0, len(schema.Properties))
-		for k := range schema.Properties {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		f.byStream[protocol.StreamDescriptor{Name: cs.Stream.Name, Namespace: cs.Stream.Namespace}.String()] = names
+		names := objectKeys(schema.Properties)
+		key := protocol.StreamDescriptor{Name: cs.Stream.Name, Namespace: cs.Stream.Namespace}.String()
+		f.declared[key] = names
+		f.sorted[key] = slices.Sorted(slices.Values(names))
 	}
 	return f
 }
 
+// objectKeys returns the keys of a JSON object in their order.
+func objectKeys(obj json.RawMessage) []string {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return keys
+		}
+		k, _ := t.(string)
+		keys = append(keys, k)
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return keys
+		}
+	}
+	return keys
+}
+
 // recordJSON renders a protobuf record as a RECORD line for the hooks and
-// KeepRecords: the values under their property names; temporal values as
-// their raw parts (enough to find a record, not the JSON path's text).
+// KeepRecords: the values under their property names in the schema's
+// order; temporal values as their raw parts (enough to find a record, not
+// the JSON path's text).
 func (f *fieldNames) recordJSON(dst []byte, r *datachannel.RecordView) []byte {
 	d := protocol.StreamDescriptor{Name: string(r.Stream), Namespace: string(r.Namespace)}
-	names := f.byStream[d.String()]
+	sorted, declared := f.sorted[d.String()], f.declared[d.String()]
 	dst = append(dst, `{"type":"RECORD","record":{`...)
 	if r.HasNamespace {
 		dst = append(dst, `"namespace":`...)
@@ -595,46 +618,60 @@ func (f *fieldNames) recordJSON(dst []byte, r *datachannel.RecordView) []byte {
 	dst = append(dst, `,"emitted_at":`...)
 	dst = strconv.AppendInt(dst, r.EmittedAtMs, 10)
 	dst = append(dst, `,"data":{`...)
+	vals := map[string][]byte{}
+	var extra []string
 	it := r.Values()
 	for i := 0; it.Next(); i++ {
-		if i > 0 {
+		name := "_" + strconv.Itoa(i)
+		if i < len(sorted) {
+			name = sorted[i]
+		} else {
+			extra = append(extra, name)
+		}
+		vals[name] = appendValue(nil, it.Value())
+	}
+	n := 0
+	for _, name := range append(slices.Clip(declared), extra...) {
+		v, ok := vals[name]
+		if !ok {
+			continue
+		}
+		if n > 0 {
 			dst = append(dst, ',')
 		}
-		name := "_" + strconv.Itoa(i)
-		if i < len(names) {
-			name = names[i]
-		}
+		n++
 		dst = appendJSONString(dst, name)
 		dst = append(dst, ':')
-		v := it.Value()
-		switch v.Kind {
-		case datachannel.ValueNull:
-			dst = append(dst, "null"...)
-		case datachannel.ValueBool:
-			dst = strconv.AppendBool(dst, v.Bool)
-		case datachannel.ValueInteger:
-			dst = strconv.AppendInt(dst, v.Int, 10)
-		case datachannel.ValueNumber:
-			if math.IsInf(v.Float, 0) || math.IsNaN(v.Float) {
-				dst = appendJSONString(dst, strconv.FormatFloat(v.Float, 'g', -1, 64))
-			} else {
-				dst = strconv.AppendFloat(dst, v.Float, 'g', -1, 64)
-			}
-		case datachannel.ValueBigInteger, datachannel.ValueBigDecimal:
-			dst = append(dst, v.Bytes...)
-		case datachannel.ValueJSON:
-			if json.Valid(v.Bytes) {
-				dst = append(dst, v.Bytes...)
-			} else {
-				dst = appendJSONString(dst, string(v.Bytes))
-			}
-		case datachannel.ValueString:
-			dst = appendJSONString(dst, string(v.Bytes))
-		default:
-			dst = appendJSONString(dst, fmt.Sprintf("%s:%d:%d:%d", v.Kind, v.Int, v.Nanos, v.Offset))
-		}
+		dst = append(dst, v...)
 	}
 	return append(dst, "}}}"...)
+}
+
+// appendValue renders one protobuf value as JSON.
+func appendValue(dst []byte, v *datachannel.Value) []byte {
+	switch v.Kind {
+	case datachannel.ValueNull:
+		return append(dst, "null"...)
+	case datachannel.ValueBool:
+		return strconv.AppendBool(dst, v.Bool)
+	case datachannel.ValueInteger:
+		return strconv.AppendInt(dst, v.Int, 10)
+	case datachannel.ValueNumber:
+		if math.IsInf(v.Float, 0) || math.IsNaN(v.Float) {
+			return appendJSONString(dst, strconv.FormatFloat(v.Float, 'g', -1, 64))
+		}
+		return strconv.AppendFloat(dst, v.Float, 'g', -1, 64)
+	case datachannel.ValueBigInteger, datachannel.ValueBigDecimal:
+		return append(dst, v.Bytes...)
+	case datachannel.ValueJSON:
+		if json.Valid(v.Bytes) {
+			return append(dst, v.Bytes...)
+		}
+		return appendJSONString(dst, string(v.Bytes))
+	case datachannel.ValueString:
+		return appendJSONString(dst, string(v.Bytes))
+	}
+	return appendJSONString(dst, fmt.Sprintf("%s:%d:%d:%d", v.Kind, v.Int, v.Nanos, v.Offset))
 }
 
 func appendJSONString(dst []byte, s string) []byte {

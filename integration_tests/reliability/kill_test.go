@@ -114,7 +114,8 @@ func stopMidSync(t *testing.T, e *syncEnv, dstCfg string, at int, wantMultipart 
 		}
 	})
 	if !signalled {
-		t.Fatalf("the sync never reached big's record %d", at)
+		t.Fatalf("the sync never reached big's record %d (source exit %d, destination exit %d, problems %v, errors: %s)\nsource stderr: %.2000s\ndestination stderr: %.2000s",
+			at, res.SourceCode, res.DestinationCode, res.Problems, errorsText(res.Errors()), res.SourceStderr, res.DestinationStderr)
 	}
 	took := <-exitTime
 	if took < 0 {
