@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -392,10 +391,8 @@ func (p *socketPlatform) relayOne(i int, from, to *net.UnixConn, format datachan
 	if format == datachannel.FormatProtobuf && (p.s.OnSourceLine != nil || p.s.Pause != nil || p.s.KeepRecords) {
 		names = p.s.catalogFields()
 	}
-	var fr *datachannel.FrameReader
-	if format == datachannel.FormatProtobuf {
-		fr = datachannel.NewFrameReader(br, br.Size())
-	}
+	protobuf := format == datachannel.FormatProtobuf
+	var frameBuf []byte
 	writeErr := error(nil)
 	write := func(b ...[]byte) {
 		for _, x := range b {
@@ -404,7 +401,6 @@ func (p *socketPlatform) relayOne(i int, from, to *net.UnixConn, format datachan
 			}
 		}
 	}
-	var lenBuf [binary.MaxVarintLen64]byte
 	newline := []byte{'\n'}
 	records := newRecordParser()
 	var js []byte
@@ -415,10 +411,14 @@ func (p *socketPlatform) relayOne(i int, from, to *net.UnixConn, format datachan
 			isRecord bool
 			state    []byte // the JSON of a protocol message
 			err      error
+			// terminated: a JSONL line ended with its newline (the last
+			// line of a source that died may not).
+			terminated bool
 		)
-		if fr != nil {
+		if protobuf {
 			var frame []byte
-			frame, err = fr.Next()
+			msg, frame, err = readFrame(br, frameBuf)
+			frameBuf = msg[:0]
 			if err == nil {
 				m, perr := datachannel.Parse(frame)
 				if perr != nil {
@@ -432,12 +432,11 @@ func (p *socketPlatform) relayOne(i int, from, to *net.UnixConn, format datachan
 				} else if m.Kind == datachannel.KindProtocol {
 					state = m.JSON
 				}
-				l := binary.PutUvarint(lenBuf[:], uint64(len(frame)))
-				msg = append(lenBuf[:l:l], frame...)
 			}
 		} else {
 			var line []byte
 			line, err = readLine(br)
+			terminated = err == nil
 			if len(line) > 0 {
 				if peekType(line) == protocol.TypeRecord {
 					isRecord = true
@@ -512,8 +511,10 @@ func (p *socketPlatform) relayOne(i int, from, to *net.UnixConn, format datachan
 			}
 		}
 		if len(msg) > 0 {
+			// Forwarded as it came, a cut message included: the
+			// destination meets what it would meet on the platform.
 			write(msg)
-			if fr == nil {
+			if terminated {
 				write(newline)
 			}
 		}
@@ -538,6 +539,42 @@ func (p *socketPlatform) relayOne(i int, from, to *net.UnixConn, format datachan
 		writeErr = bw.Flush()
 	}
 	_ = to.CloseWrite()
+}
+
+// readFrame reads one varint-delimited frame into buf: whole is the frame
+// with its length prefix, as it travelled, frame its message. At a cut (a
+// source that died inside a frame) it returns the bytes read and
+// io.ErrUnexpectedEOF; at a clean end io.EOF.
+func readFrame(br *bufio.Reader, buf []byte) (whole, frame []byte, err error) {
+	buf = buf[:0]
+	var n uint64
+	for shift := uint(0); ; shift += 7 {
+		b, err := br.ReadByte()
+		if err != nil {
+			if len(buf) == 0 && errors.Is(err, io.EOF) {
+				return buf, nil, io.EOF
+			}
+			return buf, nil, io.ErrUnexpectedEOF
+		}
+		buf = append(buf, b)
+		n |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			break
+		}
+		if shift >= 63 {
+			return buf, nil, fmt.Errorf("bad frame length")
+		}
+	}
+	if n > datachannel.MaxFrame {
+		return buf, nil, fmt.Errorf("frame of %d bytes is larger than %d", n, datachannel.MaxFrame)
+	}
+	start := len(buf)
+	buf = slices.Grow(buf, int(n))[:start+int(n)]
+	k, err := io.ReadFull(br, buf[start:])
+	if err != nil {
+		return buf[:start+k], nil, io.ErrUnexpectedEOF
+	}
+	return buf, buf[start:], nil
 }
 
 func (p *socketPlatform) keep(stream string, data json.RawMessage) {
