@@ -51,9 +51,11 @@ const MaxSockets = 16
 
 // DefaultSockets is the platform's socket count for connectors that may use
 // every CPU of this machine: 2 × min(source CPUs, destination CPUs)
-// (airbyte-platform airbyte-workload-launcher ArchitectureDecider.kt,
+// (airbytehq/airbyte-platform
+// airbyte-workload-launcher/src/main/kotlin/ArchitectureDecider.kt,
 // buildSocketEnvironment: min(extractCpuLimit(source),
-// extractCpuLimit(destination)) * 2), capped at MaxSockets.
+// extractCpuLimit(destination)) * 2, read at commit 6768a528; earlier
+// versions used * 4), capped at MaxSockets.
 func DefaultSockets() int { return min(2*runtime.NumCPU(), MaxSockets) }
 
 // SocketFilePrefix and SocketFileSuffix name the sockets as the platform

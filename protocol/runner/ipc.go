@@ -19,7 +19,8 @@ import (
 // IPCOptions is a connector's declaration of the data channels it speaks:
 // metadata.yaml data.connectorIPCOptions, as airbytehq/airbyte's metadata
 // schema defines it (airbyte-ci/connectors/metadata_service/lib/
-// metadata_service/models/src/ConnectorIPCOptions.yaml):
+// metadata_service/models/src/ConnectorIPCOptions.yaml, read at commit
+// 1da529d1; FLATBUFFERS, also in its enum, is not spoken here):
 //
 //	connectorIPCOptions:
 //	  dataChannel:
@@ -149,8 +150,10 @@ func connectorIPC(ctx context.Context, c Connector) (*IPCOptions, string, error)
 }
 
 // Negotiate chooses the data channel of two connectors as the platform
-// does (airbyte-platform airbyte-workload-launcher ArchitectureDecider.kt,
-// computeEnvironmentVariables): STDIO unless both declare IPC options of
+// does (airbyte-platform
+// airbyte-workload-launcher/src/main/kotlin/ArchitectureDecider.kt,
+// computeEnvironmentVariables, at commit 6768a528; the platform's feature
+// flags, file transfer, resets, mappers and hashed fields are not modelled): STDIO unless both declare IPC options of
 // the same dataChannel.version; then PROTOBUF if both list it, else JSONL,
 // and SOCKET if both list it, else STDIO. The reason says why.
 func Negotiate(src, dst *IPCOptions) (DataChannelMode, string) {

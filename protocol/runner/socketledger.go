@@ -24,11 +24,13 @@ import (
 //
 // This is what airbyte-platform's bookkeeper does in socket mode
 // (PLATFORM_MODE=BOOKKEEPER, set by airbyte-workload-launcher
-// ArchitectureDecider.buildSocketEnvironment): the container orchestrator's
-// bookkeeping/ParallelStreamStatsTracker updateSourceStatesStats and
+// src/main/kotlin/ArchitectureDecider.kt buildSocketEnvironment, read at
+// commit 6768a528): in airbyte-container-orchestrator, the ids are the
+// source's own (worker/state/StateEnricher.kt attaches the platform's ids
+// and sourceStats "only in Orchestrator-mode", i.e. STDIO), and
+// bookkeeping/ParallelStreamStatsTracker.kt updateSourceStatesStats and
 // updateDestinationStateStats track each state per stream from both sides
-// and count the committed records from the destination's state, and
-// worker/state/ persists the state the destination committed.
+// and take the committed counts from the destination's state.
 //
 // The ledger reports, as problems: a source state without an id or with an
 // id seen before; a destination state without an id, with an id the source
