@@ -13,10 +13,14 @@ import (
 // carry no field names: record.data holds one typed value per property of
 // the stream's json_schema, in the order of the property names sorted, a
 // null for a property the source had no value for. That is the contract of
-// the Bulk CDK's protobuf reader (airbyte-cdk/bulk/core/load,
-// dataflow/transform/medium/ProtobufConverter.kt and
-// message/DestinationRecordProtobufSource, which index the values by the
-// sorted column names).
+// the Bulk CDK's destination side (airbytehq/airbyte,
+// airbyte-cdk/bulk/core/load: DestinationStream.airbyteValueProxyFieldAccessors
+// sorts the schema's properties by name and numbers them; ProtobufConverter
+// reads value data.getOrNull(accessor.index), so a missing value is null and
+// values past the properties are ignored). Kotlin sorts by UTF-16 code
+// units and sort.Strings by bytes: the orders differ only between names
+// with characters above U+FFFF and names with characters from U+E000 to
+// U+FFFF at the same place; the source (rowcodec.ProtoRow) sorts by bytes.
 //
 // AppendProto turns each typed value into the JSON text the source's JSON
 // path writes for it (source-mysql-radar/internal/rowcodec, encoder.go and

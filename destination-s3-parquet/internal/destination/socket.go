@@ -4,12 +4,19 @@ package destination
 // DATA_CHANNEL_MEDIUM=SOCKET, DATA_CHANNEL_FORMAT and
 // DATA_CHANNEL_SOCKET_PATHS; the source listens on every socket and the
 // destination connects to each and reads it to its end. stdin carries
-// nothing. What this file does follows the Bulk CDK's destination side
-// (airbytehq/airbyte, airbyte-cdk/bulk/core/load: file/ClientSocket.kt,
-// file/ProtobufDataChannelReader.kt and JSONLDataChannelReader.kt,
-// config/DataChannelBeanFactory.kt and NamespaceMappingBeanFactory.kt,
-// command/NamespaceMapper.kt, state/CheckpointManager.kt,
-// message/CheckpointMessage.kt); no code is copied:
+// nothing. What this file does follows the Bulk CDK's destination side,
+// read in airbytehq/airbyte (airbyte-cdk/bulk/core/load; no code copied):
+// config/DataChannelBeanFactory.kt (cf8d8a1416b4: one input flow per
+// socket, records tied to states by partition_id, states ordered by id, the
+// namespace mapper of socket mode), file/ClientSocket.kt (64bd7d0a418b: wait
+// for the socket, 15 minutes by default), file/ProtobufDataChannelReader.kt
+// (15a6cd1957b3: size-delimited messages, the size counted with its
+// prefix) and JSONLDataChannelReader.kt, DestinationMessageFactory
+// (fromAirbyteProtobufMessage: protocol messages as JSON, probes, the
+// record's partitionId; JSONL: the record's partition_id property),
+// config/NamespaceMappingBeanFactory.kt and command/NamespaceMapper.kt,
+// state/CheckpointManager.kt (03c569737ba2) and message/CheckpointMessage.kt
+// (2f1377506eee):
 //
 //   - one reader per socket; a socket's records and the STATEs of their
 //     partition come in order on that socket;
@@ -62,8 +69,8 @@ const (
 )
 
 // dialTimeout bounds the wait for the source to listen on every socket
-// (both containers start together).
-var dialTimeout = 5 * time.Minute
+// (both containers start together), as ClientSocket's connectTimeoutMs.
+var dialTimeout = 15 * time.Minute
 
 // envNamespaceMapping is the path of the namespace mapping the platform
 // mounts in socket mode (the Bulk CDK's
@@ -507,7 +514,7 @@ func (w *syncWriter) socketBatch(sk *sockIn, buf []byte) error {
 			}
 			w.seq++
 			w.sinceAll++
-			s.countPart(rv.PartitionID, int64(len(frame)))
+			s.countPart(rv.PartitionID, int64(k)+int64(n)) // with its size prefix, as the CDK counts
 			if err := s.appendProto(rv, w.seq); err != nil {
 				return w.recordError(s, err)
 			}
