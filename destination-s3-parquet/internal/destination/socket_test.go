@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -86,13 +87,20 @@ func (r sockRecord) jsonLine() string {
 		r.stream, r.part, r.emittedAt(), r.dataJSON())
 }
 
-// sockState is a STREAM state of the test.
+// sockState is a STREAM state of the test, or a GLOBAL one (no stream).
 type sockState struct {
 	stream, part string
 	id, count    int
 }
 
 func (s sockState) line() string {
+	if s.stream == "" {
+		b, _ := json.Marshal(map[string]any{"type": "STATE", "state": map[string]any{
+			"type": "GLOBAL", "global": map[string]any{"shared_state": map[string]any{"pos": s.id}, "stream_states": []any{}},
+			"sourceStats": map[string]any{"recordCount": protocol.Count(s.count)}, "id": s.id, "partition_id": s.part,
+		}})
+		return string(b)
+	}
 	b, _ := json.Marshal(map[string]any{"type": "STATE", "state": map[string]any{
 		"type": "STREAM", "stream": map[string]any{"stream_descriptor": map[string]any{"name": s.stream, "namespace": "radar"}, "stream_state": map[string]any{"id": s.id}},
 		"sourceStats": map[string]any{"recordCount": protocol.Count(s.count)}, "id": s.id, "partition_id": s.part,
@@ -385,6 +393,45 @@ func TestSocketMode(t *testing.T) {
 				t.Errorf("Parquet differs from the STDIO run:\n got  %q\n want %q", gotRows, want)
 			}
 		})
+	}
+}
+
+// TestSocketModeGlobalStates: GLOBAL states follow one id sequence across
+// sockets and count the records of every stream in their partition; stdin
+// that never ends does not hold the sync.
+func TestSocketModeGlobalStates(t *testing.T) {
+	paths := socketPaths(t, 2)
+	setChannel(t, "SOCKET", "PROTOBUF", paths)
+	cat := catalog(catalogStream{name: "users", namespace: "radar", schema: socketSchema},
+		catalogStream{name: "vouchers", namespace: "radar", schema: socketSchema})
+	script := sockScript{
+		cat3(recs("users", "g0", 0, 2), recs("vouchers", "g0", 50, 1), st("", "g0", 1, 3), recs("users", "g0", 2, 1), st("", "g0", 3, 1)),
+		cat3(recs("users", "g1", 10, 2), st("", "g1", 2, 2)),
+	}
+	srv := s3test.Start(t)
+	done := fakeSource(t, paths, datachannel.FormatProtobuf, script)
+	stdin, stdinW := io.Pipe()
+	defer stdinW.Close()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r := run(t, ctx, []string{"write", "--config", writeJSON(t, dir, "config.json", srv.Config(nil)), "--catalog", writeJSON(t, dir, "catalog.json", cat)}, stdin)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stdout)
+	}
+	var got []string
+	for _, e := range echoed(t, r) {
+		c := int64(-1)
+		if e.State.Committed != nil {
+			c = *e.State.Committed
+		}
+		got = append(got, fmt.Sprintf("%d/%s/%v/%d", e.State.ID, e.State.PartitionID, e.State.DestinationStats.RecordCount, c))
+	}
+	if strings.Join(got, " ") != "1/g0/3/3 2/g1/2/5 3/g0/1/6" {
+		t.Errorf("echoed %v", got)
 	}
 }
 
