@@ -77,6 +77,15 @@ var dialTimeout = 15 * time.Minute
 // airbyte.destination.core.mappers.namespace-mapping-config-path).
 const envNamespaceMapping = "NAMESPACE_MAPPING_CONFIG_PATH"
 
+// socketMemory is the memory socket mode adds to the buffer budget: each
+// socket's read buffers and its line reader's.
+func socketMemory(dc datachannel.Config) int64 {
+	if !dc.Socket() {
+		return 0
+	}
+	return int64(len(dc.SocketPaths)) * (sockBufs*sockBufSize + protocol.DefaultReaderBuffer)
+}
+
 // dataChannel reads the data channel of the run from the environment.
 func dataChannel() (datachannel.Config, error) {
 	dc, err := datachannel.FromEnv()
@@ -327,7 +336,6 @@ func (w *syncWriter) runSockets(ctx context.Context, stdin io.Reader, dc datacha
 		for range sockBufs {
 			sk.free <- make([]byte, 0, sockBufSize)
 		}
-		sk.pr = protocol.NewReader(&sk.src)
 		sm.socks = append(sm.socks, sk)
 	}
 	w.sock = sm
@@ -530,6 +538,9 @@ func (w *syncWriter) socketBatch(sk *sockIn, buf []byte) error {
 
 // socketLines processes the Airbyte messages (JSON lines) sk.src holds.
 func (w *syncWriter) socketLines(sk *sockIn) error {
+	if sk.pr == nil {
+		sk.pr = protocol.NewReader(&sk.src) // PROTOBUF: at the first protocol message
+	}
 	for {
 		sk.pr.IndexRecordData(w.openFiles < stageAbove)
 		env, err := sk.pr.Next()
