@@ -218,6 +218,9 @@ type idSeq struct {
 	// committed records and bytes, cumulative (GLOBAL states; a stream's
 	// are on the stream, which an unknown stream's states have not).
 	recs, bytes int64
+	// broken is set when a state's count did not match: neither it nor
+	// any later state of the sequence can be echoed.
+	broken bool
 }
 
 // socketMode is the state of a socket-mode read.
@@ -237,6 +240,10 @@ type socketMode struct {
 	last     *stream
 	ids      map[string]*idSeq
 	global   idSeq
+	// held are the states that can never be echoed (their sequence is
+	// broken), out of w.pending so that they do not drive the
+	// acknowledgement time bound.
+	held     []pendingState
 	msg      datachannel.Message
 	partIter jsonx.ObjectIter
 	newline  []byte
@@ -686,6 +693,7 @@ func (w *syncWriter) socketState(sk *sockIn, env *protocol.Envelope) error {
 		p.counted = p.want == p.records
 	}
 	if !p.counted {
+		p.ids.broken = true
 		w.log.Warn(fmt.Sprintf("data channel socket %s: state %d of %s (partition %q) reports %d records, the destination received %d: it is not acknowledged, nor any later state of %s",
 			sk.path, p.id, p.ids.name, p.part, p.want, p.records, p.ids.name))
 	}
@@ -703,6 +711,12 @@ func (w *syncWriter) ackSocketStates() error {
 		progress = false
 		for i := 0; i < len(w.pending); i++ {
 			p := &w.pending[i]
+			if p.ids.broken {
+				w.sock.held = append(w.sock.held, *p)
+				w.pending = append(w.pending[:i], w.pending[i+1:]...)
+				i--
+				continue
+			}
 			if p.seq >= low || !p.counted || p.id != p.ids.last+1 {
 				continue
 			}
@@ -776,6 +790,8 @@ func (sm *socketMode) heldError(pending []pendingState) error {
 		switch {
 		case !p.counted:
 			why = append(why, fmt.Sprintf("state %d of %s (partition %q) reports %d records, %d were received", p.id, p.ids.name, p.part, p.want, p.records))
+		case p.ids.broken:
+			why = append(why, fmt.Sprintf("state %d of %s follows a state whose count did not match", p.id, p.ids.name))
 		case p.id != p.ids.last+1:
 			why = append(why, fmt.Sprintf("state %d of %s waits for state %d, which never came", p.id, p.ids.name, p.ids.last+1))
 		default:

@@ -464,7 +464,8 @@ func TestSocketModeCountMismatch(t *testing.T) {
 		t.Errorf("echoed %v, want vouchers' states only", names)
 	}
 	te := traceError(r)
-	if te == nil || !strings.Contains(te.InternalMessage+te.Message, "reports 4 records, 3 were received") {
+	if te == nil || !strings.Contains(te.InternalMessage+te.Message, "reports 4 records, 3 were received") ||
+		!strings.Contains(te.InternalMessage+te.Message, "state 2 of radar.users follows a state whose count did not match") {
 		t.Errorf("error trace %+v", te)
 	}
 }
