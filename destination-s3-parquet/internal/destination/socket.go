@@ -492,6 +492,14 @@ func (w *syncWriter) readSockets() error {
 			return protocol.SystemError(b.err, "cannot read the data channel socket %s", b.sock.path)
 		case b.eof:
 			active--
+			n, unit := b.sock.msgs, "messages"
+			if !sm.cfg.Protobuf() {
+				n, unit = 0, "lines"
+				if b.sock.pr != nil {
+					n = b.sock.pr.Line()
+				}
+			}
+			w.log.Info(fmt.Sprintf("data channel socket %s ended after %d %s (%d sockets still open)", b.sock.path, n, unit, active))
 			continue
 		}
 		err := w.socketBatch(b.sock, b.buf)
