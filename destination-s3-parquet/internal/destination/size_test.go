@@ -34,7 +34,7 @@ import (
 //
 //	go test ./internal/destination/ -run TestSizeReport -count=1 -v
 //
-// SIZE_FORMAT adds format settings as JSON (e.g. {"dictionary_encoding":false}).
+// SIZE_FORMAT adds format settings as JSON, e.g. {"delta_encoding":true}.
 func TestSizeReport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measurement")
