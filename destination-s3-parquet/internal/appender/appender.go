@@ -80,12 +80,9 @@ type Record struct {
 	rb       *array.RecordBuilder
 	fs       fieldSet
 	row      row
-	// rng seeds the raw ids of each batch (a ChaCha8 stream seeded from
-	// crypto/rand); now gives their timestamp.
-	rng   *rand.ChaCha8
-	now   func() time.Time
-	rows  int
-	bytes int64
+	rng      *rand.ChaCha8 // seeds each batch's raw ids; seeded from crypto/rand
+	rows     int
+	bytes    int64
 
 	id      *array.StringBuilder
 	ts      *array.TimestampBuilder
@@ -118,7 +115,6 @@ func New(mem memory.Allocator, s *arrowschema.Stream, opts Options) *Record {
 	var seed [32]byte
 	_, _ = crand.Read(seed[:])
 	r.rng = rand.NewChaCha8(seed)
-	r.now = time.Now
 	r.id = r.rb.Field(0).(*array.StringBuilder)
 	r.ts = r.rb.Field(1).(*array.TimestampBuilder)
 	if s.Layout == arrowschema.Current {
@@ -323,7 +319,7 @@ func (u *uuidV7) put(s []byte) {
 // newIDs returns n UUIDs, version 7, as a string array built in one go.
 func (r *Record) newIDs(n int) arrow.Array {
 	var gen uuidV7
-	gen.seed(r.now().UnixMilli(), r.rng.Uint64(), r.rng.Uint64())
+	gen.seed(time.Now().UnixMilli(), r.rng.Uint64(), r.rng.Uint64())
 	if n > math.MaxInt32/uuidLen {
 		// Beyond 32-bit string offsets: let the builder report it.
 		var u [uuidLen]byte

@@ -77,3 +77,12 @@ func BenchmarkPutUUID(b *testing.B) {
 		putUUID(s[:], uint64(i)*0x9e3779b97f4a7c15, uint64(i))
 	}
 }
+
+func BenchmarkUUIDV7(b *testing.B) {
+	var s [uuidLen]byte
+	var g uuidV7
+	g.seed(time.Now().UnixMilli(), 0x123, 0x456)
+	for range b.N {
+		g.put(s[:])
+	}
+}
