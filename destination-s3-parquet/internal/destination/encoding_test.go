@@ -1,6 +1,7 @@
 package destination
 
 import (
+	"database/sql"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -17,7 +18,7 @@ import (
 var athenaEncodings = map[string]bool{"PLAIN": true, "RLE": true, "RLE_DICTIONARY": true, "PLAIN_DICTIONARY": true, "BIT_PACKED": true}
 
 // TestEncodingsReadBack writes the same narrow and store records with the
-// default settings and with delta_encoding, then checks that the default
+// default settings and with delta_encoding, in both layouts, then checks that the default
 // files use only the encodings every Athena engine reads, that the delta
 // files use the delta encodings, that DuckDB reads both to the same
 // values, and that the raw ids are version 7 UUIDs, distinct, increasing
@@ -45,11 +46,21 @@ func TestEncodingsReadBack(t *testing.T) {
 	}
 	cat := catalog(catalogStream{name: "narrow", namespace: "bench", schema: narrowSchema}, catalogStream{name: "store", namespace: "radar", schema: s3test.StoreSchema})
 	db := s3test.DuckDB(t)
+	for _, layout := range []string{"current", "legacy_0_3"} {
+		t.Run(layout, func(t *testing.T) { readBack(t, db, cat, in.String(), layout, narrowRows, storeRows, sumA) })
+	}
+}
+
+func readBack(t *testing.T, db *sql.DB, cat map[string]any, input, layout string, narrowRows, storeRows int, sumA int64) {
+	rawID := "_airbyte_raw_id"
+	if layout == "legacy_0_3" {
+		rawID = "_airbyte_ab_id"
+	}
 	var tables [2]map[string]string // stream -> read_parquet source
 	for k, delta := range []bool{false, true} {
 		srv := s3test.Start(t)
 		start := time.Now().UnixMilli()
-		r := write(t, srv.Config(map[string]any{"format": map[string]any{"format_type": "Parquet", "delta_encoding": delta}}), cat, in.String())
+		r := write(t, srv.Config(map[string]any{"format": map[string]any{"format_type": "Parquet", "delta_encoding": delta, "column_layout": layout}}), cat, input)
 		end := time.Now().UnixMilli()
 		if r.code != 0 {
 			t.Fatalf("delta %v: exit %d\n%s", delta, r.code, r.stderr)
@@ -65,11 +76,11 @@ func TestEncodingsReadBack(t *testing.T) {
 			}
 			src := "read_parquet(" + s3test.FileList(paths) + ", file_row_number = true, filename = true)"
 			tables[k][stream] = src
-			rows := s3test.Query(t, db, `SELECT count(*), count(DISTINCT _airbyte_raw_id),
-				count(*) FILTER (WHERE uuid_extract_version(CAST(_airbyte_raw_id AS UUID)) = 7 AND _airbyte_raw_id = CAST(CAST(_airbyte_raw_id AS UUID) AS VARCHAR)
-					AND substr(_airbyte_raw_id, 20, 1) IN ('8', '9', 'a', 'b')),
-				CAST(epoch_ms(min(uuid_extract_timestamp(CAST(_airbyte_raw_id AS UUID)))) AS BIGINT),
-				CAST(epoch_ms(max(uuid_extract_timestamp(CAST(_airbyte_raw_id AS UUID)))) AS BIGINT) FROM `+src)
+			rows := s3test.Query(t, db, strings.ReplaceAll(`SELECT count(*), count(DISTINCT RAWID),
+				count(*) FILTER (WHERE uuid_extract_version(CAST(RAWID AS UUID)) = 7 AND RAWID = CAST(CAST(RAWID AS UUID) AS VARCHAR)
+					AND substr(RAWID, 20, 1) IN ('8', '9', 'a', 'b')),
+				CAST(epoch_ms(min(uuid_extract_timestamp(CAST(RAWID AS UUID)))) AS BIGINT),
+				CAST(epoch_ms(max(uuid_extract_timestamp(CAST(RAWID AS UUID)))) AS BIGINT) FROM `, "RAWID", rawID)+src)
 			want := narrowRows
 			if stream == "radar/store" {
 				want = storeRows
@@ -85,7 +96,7 @@ func TestEncodingsReadBack(t *testing.T) {
 				t.Errorf("delta %v, %s: raw id time %d after the sync (%d)", delta, stream, hi, end)
 			}
 			// Ids increase in file order except where a row group starts.
-			down := s3test.Query(t, db, `SELECT count(*) FROM (SELECT _airbyte_raw_id < lag(_airbyte_raw_id) OVER (PARTITION BY filename ORDER BY file_row_number) AS down FROM `+src+`) WHERE down`)
+			down := s3test.Query(t, db, `SELECT count(*) FROM (SELECT `+rawID+` < lag(`+rawID+`) OVER (PARTITION BY filename ORDER BY file_row_number) AS down FROM `+src+`) WHERE down`)
 			if d, _ := strconv.Atoi(down[0][0]); d >= rowGroups(t, paths) {
 				t.Errorf("delta %v, %s: ids decrease at %d rows, more than row groups start", delta, stream, d)
 			}
@@ -98,7 +109,7 @@ func TestEncodingsReadBack(t *testing.T) {
 	// Every value but the raw ids is the same in both.
 	for _, stream := range []string{"bench/narrow", "radar/store"} {
 		q := func(src string) string {
-			return `SELECT * EXCLUDE (_airbyte_raw_id, file_row_number, filename) FROM ` + src
+			return `SELECT * EXCLUDE (` + rawID + `, file_row_number, filename) FROM ` + src
 		}
 		diff := s3test.Query(t, db, `SELECT count(*) FROM ((`+q(tables[0][stream])+` EXCEPT ALL `+q(tables[1][stream])+`) UNION ALL (`+q(tables[1][stream])+` EXCEPT ALL `+q(tables[0][stream])+`))`)
 		if diff[0][0] != "0" {
