@@ -122,6 +122,7 @@ func newSyncWriter(ctx context.Context, cfg *config.Config, cat *protocol.Config
 	w.pqOpts = parquetfile.Options{
 		Codec: codec, PageSize: int64(cfg.Format.PageSizeKB) << 10, DictPageSize: int64(cfg.Format.DictionaryPageSizeKB) << 10,
 		Dictionary: *cfg.Format.DictionaryEncoding,
+		Delta:      cfg.Format.DeltaEncoding,
 		CreatedBy:  "radar destination-s3-parquet version " + version,
 	}
 	syncID, syncIDText := syncIDOf(cat)
