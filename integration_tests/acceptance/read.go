@@ -259,16 +259,26 @@ func (r *Runner) read(ctx context.Context, t *tc, cfgPath, catalogPath, statePat
 	if statePath != "" {
 		args = append(args, "--state", statePath)
 	}
-	res, err := r.exec(ctx, timeout, args...)
+	var res *harness.Result
+	var channel []protocol.RecordMessage
+	var err error
+	if r.DataChannel != "" {
+		res, channel, err = r.socketRead(ctx, timeout, catalogPath, args)
+	} else {
+		res, err = r.exec(ctx, timeout, args...)
+	}
 	if err != nil {
 		t.errorf("%v", err)
 		return nil
 	}
 	r.checkOutput(t, "read", res)
-	out := &readOutput{res: res}
+	out := &readOutput{res: res, records: channel}
 	for _, m := range res.Messages {
 		switch m.Type {
 		case protocol.TypeRecord:
+			if r.DataChannel != "" {
+				t.errorf("read printed a RECORD on stdout in socket mode")
+			}
 			out.records = append(out.records, *m.Record)
 		case protocol.TypeState:
 			out.states = append(out.states, *m.State)

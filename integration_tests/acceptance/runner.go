@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cognitivo/radar-connectors/integration_tests/harness"
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
 )
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
@@ -32,6 +33,11 @@ type Runner struct {
 	Paths map[string]string
 	// Env is added to the connector's environment.
 	Env []string
+	// DataChannel, when set (JSONL or PROTOBUF), runs every read in socket
+	// mode over Sockets sockets (default 1), the runner reading the
+	// sockets as a destination does (see socketRead).
+	DataChannel datachannel.Format
+	Sockets     int
 
 	cfg *Config
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cognitivo/radar-connectors/integration_tests/acceptance"
 	"github.com/cognitivo/radar-connectors/integration_tests/harness"
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
 )
 
 // sourceRunner loads the connector's seed into radar_acceptance and returns
@@ -72,6 +73,37 @@ func TestSourceAcceptance(t *testing.T) {
 	}
 	if passed < 30 {
 		t.Errorf("only %d acceptance tests passed; the suites did not run", passed)
+	}
+}
+
+// TestSourceAcceptanceSocket runs the same suites with every read in
+// socket mode (Airbyte's data channel over 2 sockets), in PROTOBUF and in
+// JSONL: the records the suites check are those the sockets carried.
+func TestSourceAcceptanceSocket(t *testing.T) {
+	if *sourceImage != "" {
+		t.Skip("socket mode is checked on the binary")
+	}
+	for _, format := range []datachannel.Format{datachannel.FormatProtobuf, datachannel.FormatJSONL} {
+		t.Run(string(format), func(t *testing.T) {
+			r := sourceRunner(t, connectorDir(t, harness.SourceName))
+			r.DataChannel, r.Sockets = format, 2
+			results, err := r.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			passed := 0
+			for _, res := range results {
+				if res.Status == acceptance.Failed {
+					t.Errorf("%s", res)
+				}
+				if res.Status == acceptance.Passed {
+					passed++
+				}
+			}
+			if passed < 30 {
+				t.Errorf("only %d acceptance tests passed; the suites did not run", passed)
+			}
+		})
 	}
 }
 

@@ -193,6 +193,8 @@ func WriteMarkdown(w io.Writer, res *Result, ro ReportOptions) error {
 		p("### Failures\n\n%s\n\n", strings.Join(errs, "\n"))
 	}
 
+	writeScaling(p, ss, res.Tables)
+
 	p("## Tables\n\n| table | rows | columns | InnoDB data | index | TSV dump | bytes/row (TSV) | source JSONL | JSONL / TSV |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, t := range res.Tables {
 		p("| %s | %d | %d | %s | %s | %s | %.0f | %s | %.2f |\n", displayTable(res, t.Name), t.Rows, t.Columns, fmtBytes(t.Size.DataLength), fmtBytes(t.Size.IndexLength),
@@ -304,4 +306,50 @@ func displayTable(res *Result, name string) string {
 		return fmt.Sprintf("%s (%d streams)", name, res.Opts.Streams)
 	}
 	return name
+}
+
+// writeScaling prints the speed-mode table: for each socket stage, the CPU
+// the sync costs per million rows, a machine-independent basis, and what
+// N partitions would move on N free cores if the work stays CPU-bound and
+// spreads evenly (mariadbd's CPU included: it serves every partition).
+func writeScaling(p func(string, ...any), ss []Summary, tables []TableInfo) {
+	var rows []string
+	for _, ti := range tables {
+		if ti.Streams > 1 {
+			continue
+		}
+		for _, st := range []Stage{StagePipe, StageSocket1, StageSocket2, StageSocket4} {
+			s := Find(ss, ti.Name, st)
+			if s == nil || s.RowsPerSec <= 0 {
+				continue
+			}
+			src, dst := s.CPUPerMRows[ProcSource], s.CPUPerMRows[ProcDestination]
+			total := src + dst
+			if !math.IsNaN(s.ServerCPUPerMRows) {
+				total += s.ServerCPUPerMRows
+			}
+			n := SocketStages[st]
+			label := fmt.Sprint(n)
+			if st == StagePipe {
+				n, label = 1, "STDIO"
+			}
+			proj := "–"
+			if total > 0 {
+				proj = fmtRate(float64(n) * 1e6 / total)
+			}
+			rows = append(rows, fmt.Sprintf("| %s | %s | %.2f | %.2f | %s | %.2f | %s | %s |", ti.Name, label, src, dst, fmtNaN(s.ServerCPUPerMRows), total, fmtRate(s.RowsPerSec), proj))
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	p("## Speed mode: scaling\n\n")
+	p("CPU-seconds per million rows is the same on any machine of this speed, whatever its core count; a partition needs that much CPU for each million rows it moves. " +
+		"\"N cores\" is N × 1,000,000 / (CPU-s per M rows, all three processes): the rows/s that N partitions would reach on N free cores if the sync stays CPU-bound and the partitions spread evenly. " +
+		"On this machine the processes share its cores, so the measured rows/s stops growing once they are busy.\n\n")
+	p("| table | partitions | source CPU-s/M | destination CPU-s/M | mariadbd CPU-s/M | total CPU-s/M | rows/s here | rows/s on N cores |\n|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, r := range rows {
+		p("%s\n", r)
+	}
+	p("\n")
 }

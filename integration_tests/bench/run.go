@@ -352,6 +352,8 @@ func (e *env) measure(ctx context.Context, table string, stage Stage, rep int, r
 		err = e.stageDestination(ctx, &m, table)
 	case StagePipe:
 		err = e.stagePipe(ctx, &m, table)
+	case StageSocket1, StageSocket2, StageSocket4:
+		err = e.stageSocket(ctx, &m, table, SocketStages[stage])
 	}
 	m.ServerCPU, m.S3CPU = server.stop(), s3.stop()
 	if after, err := MachineBusy(); err == nil && machineErr == nil && m.ServerCPU >= 0 {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,10 +30,20 @@ const (
 	StageDestination Stage = "destination"
 	// StagePipe is `source read | destination write` into the S3 server.
 	StagePipe Stage = "pipe"
+	// StageSocket1, 2 and 4 are the same sync in socket mode (Airbyte's
+	// data channel, PROTOBUF) over 1, 2 and 4 sockets: records go from the
+	// source to the destination over Unix sockets, read as that many
+	// partitions in parallel (key ranges of the table).
+	StageSocket1 Stage = "socket ×1"
+	StageSocket2 Stage = "socket ×2"
+	StageSocket4 Stage = "socket ×4"
 )
 
 // Stages lists every stage measured per table.
-var Stages = []Stage{StageMySQL, StageScan, StageSource, StageDestination, StagePipe}
+var Stages = []Stage{StageMySQL, StageScan, StageSource, StageDestination, StagePipe, StageSocket1, StageSocket2, StageSocket4}
+
+// SocketStages are the socket-mode stages, with their socket counts.
+var SocketStages = map[Stage]int{StageSocket1: 1, StageSocket2: 2, StageSocket4: 4}
 
 // Process names in Measurement.Procs.
 const (
@@ -244,6 +255,70 @@ func (e *env) stagePipe(ctx context.Context, m *Measurement, table string) error
 	}
 	r.Close()
 	w.Close()
+	kill := time.AfterFunc(procTimeout, func() {
+		src.kill()
+		dst.kill()
+	})
+	defer kill.Stop()
+	type done struct {
+		st  ProcStats
+		err error
+	}
+	srcDone := make(chan done, 1)
+	go func() {
+		st, err := src.Wait()
+		srcDone <- done{st, err}
+	}()
+	dstStats, derr := dst.Wait()
+	m.Wall = time.Since(start)
+	sd := <-srcDone
+	m.Procs = append(m.Procs, sd.st, dstStats)
+	if sd.err != nil {
+		return sd.err
+	}
+	if derr != nil {
+		return derr
+	}
+	return e.collectOutput(ctx, m, prefix)
+}
+
+// stageSocket runs the sync in socket mode over n sockets, as the platform
+// does: both processes get the DATA_CHANNEL_* environment, the source's
+// stdout carries states (copies) and control messages, the destination's
+// stdin is empty and closed.
+func (e *env) stageSocket(ctx context.Context, m *Measurement, table string, n int) error {
+	prefix, cfg, err := e.destinationConfigFor(m)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "bsk")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var paths []string
+	for i := 1; i <= n; i++ {
+		paths = append(paths, filepath.Join(dir, fmt.Sprintf("airbyte_socket_%d.sock", i)))
+	}
+	env := []string{"DATA_CHANNEL_MEDIUM=SOCKET", "DATA_CHANNEL_FORMAT=PROTOBUF", "DATA_CHANNEL_SOCKET_PATHS=" + strings.Join(paths, ",")}
+	src := newProc(e.opts.Rusage, ProcSource, e.opts.SourceBin, e.sourceArgs(table), append(slices.Clone(e.opts.SourceEnv), env...))
+	dst := newProc(e.opts.Rusage, ProcDestination, e.opts.DestinationBin, []string{"write", "--config", cfg, "--catalog", e.catalogs[table]}, append(slices.Clone(e.opts.DestinationEnv), env...))
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return err
+	}
+	defer devnull.Close()
+	src.Stdout, dst.Stdin = &lineCounter{}, devnull
+	dst.Stdout = &lineCounter{}
+	start := time.Now()
+	if err := src.Start(); err != nil {
+		return err
+	}
+	if err := dst.Start(); err != nil {
+		src.kill()
+		src.Wait()
+		return err
+	}
 	kill := time.AfterFunc(procTimeout, func() {
 		src.kill()
 		dst.kill()

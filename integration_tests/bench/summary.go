@@ -108,10 +108,11 @@ func summarize(t TableInfo, st Stage, g []Measurement) Summary {
 		if c := m.OthersCores(); c >= 0 {
 			others = append(others, c)
 		}
-		if m.S3CPU >= 0 && (st == StageDestination || st == StagePipe) {
+		writes := st == StageDestination || st == StagePipe || SocketStages[st] > 0
+		if m.S3CPU >= 0 && writes {
 			s3 = append(s3, m.S3CPU.Seconds()*perM)
 		}
-		if st == StageDestination || st == StagePipe {
+		if writes {
 			outBytes = append(outBytes, float64(m.OutputBytes))
 			objects = append(objects, float64(m.Objects))
 			groups = append(groups, float64(m.RowGroups))
@@ -195,6 +196,7 @@ type Target struct {
 	Got      string
 	Pass     bool
 	Measured bool
+	rate     float64 // the best value seen, while choosing among stages
 }
 
 // RSSLimit is the peak RSS target per connector process.
@@ -217,6 +219,51 @@ func Targets(ss []Summary, tables []TableInfo) []Target {
 	}
 	ratio("pipe vs mysql --quick, store", "store", StagePipe, StageMySQL, 0.5)
 	ratio("pipe vs mysql --quick, narrow", "narrow", StagePipe, StageMySQL, 0.4)
+	// Speed mode (issue 15): the fastest way of the pair, STDIO or sockets.
+	best := func(table string) *Summary {
+		var b *Summary
+		for _, st := range []Stage{StagePipe, StageSocket1, StageSocket2, StageSocket4} {
+			if s := Find(ss, table, st); s != nil && s.RowsPerSec > 0 && (b == nil || s.RowsPerSec > b.RowsPerSec) {
+				b = s
+			}
+		}
+		return b
+	}
+	fastest := func(name, table string, min float64) {
+		t := Target{Name: name, Want: fmt.Sprintf("≥ %.0f %%", min*100)}
+		a, q := best(table), Find(ss, table, StageMySQL)
+		if a != nil && q != nil && q.RowsPerSec > 0 {
+			r := a.RowsPerSec / q.RowsPerSec
+			t.Measured, t.Pass = true, r >= min
+			t.Got = fmt.Sprintf("%.1f %% (%s: %s / %s rows/s)", r*100, a.Stage, fmtRate(a.RowsPerSec), fmtRate(q.RowsPerSec))
+		} else {
+			t.Got = "not measured"
+		}
+		out = append(out, t)
+	}
+	fastest("fastest pipe (STDIO or socket) vs mysql --quick, store", "store", 0.7)
+	fastest("fastest pipe (STDIO or socket) vs mysql --quick, narrow", "narrow", 0.5)
+	perCPU := Target{Name: "store rows per CPU-second, source + destination", Want: "≥ 320 k"}
+	for _, st := range []Stage{StagePipe, StageSocket1, StageSocket2, StageSocket4} {
+		s := Find(ss, "store", st)
+		if s == nil {
+			continue
+		}
+		cpu := s.CPUPerMRows[ProcSource] + s.CPUPerMRows[ProcDestination]
+		if cpu <= 0 {
+			continue
+		}
+		rate := 1e6 / cpu
+		if !perCPU.Measured || rate > perCPU.rate {
+			perCPU.Measured, perCPU.rate = true, rate
+			perCPU.Pass = rate >= 320e3
+			perCPU.Got = fmt.Sprintf("%s rows/CPU-s (%s: %.2f CPU-s per M rows)", fmtRate(rate), st, cpu)
+		}
+	}
+	if !perCPU.Measured {
+		perCPU.Got = "not measured"
+	}
+	out = append(out, perCPU)
 	for _, ti := range tables {
 		if ti.Streams > 1 {
 			continue

@@ -384,3 +384,39 @@ func TestSockets(t *testing.T) {
 		t.Fatalf("dial a missing socket: %v", err)
 	}
 }
+
+func TestAppendDataJSON(t *testing.T) {
+	var e RecordEncoder
+	e.Begin(NewStreamPrefix("ns", "s"), 1, []byte("p"))
+	e.Integer(-42)
+	e.Null()
+	e.String([]byte("a\"b\n"))
+	e.BigDecimal([]byte("12.50"))
+	e.Number(1.5)
+	e.Bool(true)
+	e.Date(19723) // 2024-01-01
+	e.TimestampWithoutTimezone(19723, 3723_000_004_000)
+	e.TimestampWithTimezone(1704067200, 5000, 0)
+	e.TimeWithoutTimezone(3723_000_004_000)
+	e.JSON([]byte(`{"k":[1]}`))
+	frame, err := NewFrameReader(bytes.NewReader(e.Finish()), 1024).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Parse(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"}
+	got, err := AppendDataJSON(nil, &m.Record, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"a":-42,"b":null,"c":"a\"b\n","d":12.50,"e":1.5,"f":true,"g":"2024-01-01","h":"2024-01-01T01:02:03.000004","i":"2024-01-01T00:00:00.000005Z","j":"01:02:03.000004","k":{"k":[1]}}`
+	if string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if _, err := AppendDataJSON(nil, &m.Record, names[:3]); err == nil {
+		t.Error("more values than names: no error")
+	}
+}

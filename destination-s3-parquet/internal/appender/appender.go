@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -79,7 +80,7 @@ type Record struct {
 	rb       *array.RecordBuilder
 	fs       fieldSet
 	row      row
-	rng      *rand.ChaCha8
+	rng      *rand.ChaCha8 // seeds each batch's raw ids; seeded from crypto/rand
 	rows     int
 	bytes    int64
 
@@ -241,12 +242,11 @@ const pendingRowBytes = 36 + 4 + 8 + 8
 // uuidLen is the length of a UUID's text.
 const uuidLen = 36
 
-// putUUID writes the text of a random (version 4) UUID made of hi and lo
-// (its first and last 8 bytes, big-endian) into s[:36].
+// putUUID writes the text of the UUID made of hi and lo (its first and
+// last 8 bytes, big-endian) into s[:36], lowercase, as they are: the
+// caller sets the version and variant bits.
 func putUUID(s []byte, hi, lo uint64) {
 	_ = s[uuidLen-1]
-	hi = hi&^(0xf<<12) | 0x4<<12 // version 4: the high nibble of byte 6
-	lo = lo&^(0x3<<62) | 0x2<<62 // variant 10: the top bits of byte 8
 	a, b := hex8(uint32(hi>>32)), hex8(uint32(hi))
 	c, d := hex8(uint32(lo>>32)), hex8(uint32(lo))
 	binary.BigEndian.PutUint64(s[0:], a)
@@ -274,13 +274,61 @@ func hex8(v uint32) uint64 {
 	return x + 0x3030303030303030 + above9*('a'-'0'-10)
 }
 
-// newIDs returns n random UUIDs as a string array, built in one go.
+// uuidV7 generates the raw ids of one batch: time-ordered UUIDs, version 7
+// (RFC 9562 §5.7), by §6.2 "Method 2: Monotonic Random". The 48-bit Unix
+// millisecond timestamp and a 74-bit random seed (rand_a, 12 bits, and
+// rand_b, 62 bits) are drawn once per batch; each following UUID is the
+// one before plus one in those 74 bits, a carry out of them going into the
+// timestamp (§6.2: the generator may advance the timestamp on counter
+// overflow), so the ids of a batch increase strictly, as text too.
+//
+// Neighbouring ids then differ in their last characters only, which
+// SNAPPY compresses (a version 4 id is 122 random bits that no codec can).
+// Ids stay unique: two batches can only collide if they have the same
+// millisecond and seeds less than a batch apart, a chance of about
+// rows/2^73 per pair of such batches (1M-row batches: 1 in 10^16).
+type uuidV7 struct {
+	hi uint64 // unix_ts_ms(48) | ver(4) | rand_a(12)
+	lo uint64 // var(2) | rand_b(62)
+}
+
+const (
+	randBMask = 1<<62 - 1
+	randAMask = 1<<12 - 1
+)
+
+// seed starts a batch at the millisecond ms with the random bits of a
+// (rand_a: the low 12) and b (rand_b: the low 62).
+func (u *uuidV7) seed(ms int64, a, b uint64) {
+	u.hi = uint64(ms)<<16 | 0x7<<12 | a&randAMask
+	u.lo = 0x2<<62 | b&randBMask
+}
+
+// put writes the current UUID's text into s[:36] and moves to the next.
+func (u *uuidV7) put(s []byte) {
+	putUUID(s, u.hi, u.lo)
+	if u.lo&randBMask != randBMask {
+		u.lo++
+		return
+	}
+	u.lo = 0x2 << 62
+	if u.hi&randAMask != randAMask {
+		u.hi++
+		return
+	}
+	// rand_a is all ones too: on to the next millisecond, version kept.
+	u.hi = (u.hi>>16+1)<<16 | 0x7<<12
+}
+
+// newIDs returns n UUIDs, version 7, as a string array built in one go.
 func (r *Record) newIDs(n int) arrow.Array {
+	var gen uuidV7
+	gen.seed(time.Now().UnixMilli(), r.rng.Uint64(), r.rng.Uint64())
 	if n > math.MaxInt32/uuidLen {
 		// Beyond 32-bit string offsets: let the builder report it.
 		var u [uuidLen]byte
 		for range n {
-			putUUID(u[:], r.rng.Uint64(), r.rng.Uint64())
+			gen.put(u[:])
 			r.id.BinaryBuilder.Append(u[:])
 		}
 		return r.id.NewArray()
@@ -295,7 +343,7 @@ func (r *Record) newIDs(n int) arrow.Array {
 	}
 	text := data.Bytes()
 	for i := 0; i < n; i++ {
-		putUUID(text[i*uuidLen:], r.rng.Uint64(), r.rng.Uint64())
+		gen.put(text[i*uuidLen:])
 	}
 	d := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{nil, offsets, data}, nil, 0, 0)
 	offsets.Release()

@@ -1,9 +1,11 @@
 package appender_test
 
 import (
+	"encoding/binary"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -13,55 +15,78 @@ import (
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/arrowschema"
 )
 
-// TestRawIDs: every row gets a distinct random version 4 UUID, in both
-// layouts, and the generation and sync ids filled in one go are right.
+// TestRawIDs: every row gets a distinct version 7 UUID, in both layouts:
+// increasing within a batch, with a timestamp taken when the batch is
+// made, distinct over many batches and between Records writing at the
+// same time; the generation and sync ids filled in one go are right.
 func TestRawIDs(t *testing.T) {
-	v4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	v7 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	for _, layout := range []arrowschema.Layout{arrowschema.Current, arrowschema.Legacy} {
 		schema, err := arrowschema.Resolve([]byte(`{"type":"object","properties":{"a":{"type":"integer"}}}`), layout)
 		if err != nil {
 			t.Fatal(err)
 		}
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		rec := appender.New(mem, schema, appender.Options{GenerationID: 7, SyncID: 42})
+		// Two Records, as two streams (or two processes) in the same ms.
+		recs := []*appender.Record{
+			appender.New(mem, schema, appender.Options{GenerationID: 7, SyncID: 42}),
+			appender.New(mem, schema, appender.Options{GenerationID: 7, SyncID: 42}),
+		}
 		seen := map[string]bool{}
-		for batch := 0; batch < 3; batch++ {
-			n := []int{5000, 0, 1}[batch]
-			for i := 0; i < n; i++ {
-				rec.Append([]byte(`{"a":1}`), 1, nil)
-			}
-			if got := rec.PendingBytes(); got == 0 && n > 0 {
-				t.Errorf("PendingBytes = 0 with %d rows", n)
-			}
-			b := rec.NewRecordBatch()
-			if b.NumRows() != int64(n) {
-				t.Fatalf("%d rows, want %d", b.NumRows(), n)
-			}
-			ids := b.Column(0).(*array.String)
-			for i := 0; i < ids.Len(); i++ {
-				id := ids.Value(i)
-				u, err := uuid.Parse(id)
-				if !v4.MatchString(id) || err != nil || u.Version() != 4 || u.Variant() != uuid.RFC4122 {
-					t.Fatalf("row %d: id %q is not a version 4 UUID (%v)", i, id, err)
-				}
-				if seen[id] {
-					t.Fatalf("id %q repeated", id)
-				}
-				seen[id] = true
-			}
-			if layout == arrowschema.Current {
-				gen := b.Column(2).(*array.Int64)
-				meta := b.Column(3).(*array.Struct)
-				sync := meta.Field(0).(*array.Int64)
+		sizes := []int{5000, 0, 1, 2}
+		for range 200 {
+			sizes = append(sizes, 100)
+		}
+		for batch, n := range sizes {
+			for _, rec := range recs {
 				for i := 0; i < n; i++ {
-					if gen.Value(i) != 7 || sync.Value(i) != 42 || gen.IsNull(i) || sync.IsNull(i) {
-						t.Fatalf("row %d: generation %d, sync id %d", i, gen.Value(i), sync.Value(i))
+					rec.Append([]byte(`{"a":1}`), 1, nil)
+				}
+				if got := rec.PendingBytes(); got == 0 && n > 0 {
+					t.Errorf("PendingBytes = 0 with %d rows", n)
+				}
+				before := time.Now().UnixMilli()
+				b := rec.NewRecordBatch()
+				after := time.Now().UnixMilli()
+				if b.NumRows() != int64(n) {
+					t.Fatalf("%d rows, want %d", b.NumRows(), n)
+				}
+				ids := b.Column(0).(*array.String)
+				for i := 0; i < ids.Len(); i++ {
+					id := ids.Value(i)
+					u, err := uuid.Parse(id)
+					if !v7.MatchString(id) || err != nil || u.Version() != 7 || u.Variant() != uuid.RFC4122 {
+						t.Fatalf("batch %d, row %d: id %q is not a version 7 UUID (%v)", batch, i, id, err)
+					}
+					// Within a batch the ids increase; the timestamp is the
+					// batch's (a counter carry may add 1 ms).
+					if ms := int64(binary.BigEndian.Uint64(u[:8]) >> 16); i == 0 && (ms < before || ms > after) {
+						t.Fatalf("batch %d: id %s has time %d ms, batch made between %d and %d", batch, id, ms, before, after)
+					}
+					if i > 0 && id <= ids.Value(i-1) {
+						t.Fatalf("batch %d, row %d: id %s after %s", batch, i, id, ids.Value(i-1))
+					}
+					if seen[id] {
+						t.Fatalf("id %q repeated", id)
+					}
+					seen[id] = true
+				}
+				if layout == arrowschema.Current {
+					gen := b.Column(2).(*array.Int64)
+					meta := b.Column(3).(*array.Struct)
+					sync := meta.Field(0).(*array.Int64)
+					for i := 0; i < n; i++ {
+						if gen.Value(i) != 7 || sync.Value(i) != 42 || gen.IsNull(i) || sync.IsNull(i) {
+							t.Fatalf("row %d: generation %d, sync id %d", i, gen.Value(i), sync.Value(i))
+						}
 					}
 				}
+				b.Release()
 			}
-			b.Release()
 		}
-		rec.Release()
+		for _, rec := range recs {
+			rec.Release()
+		}
 		mem.AssertSize(t, 0)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/cognitivo/radar-connectors/protocol/datachannel"
 	"github.com/cognitivo/radar-connectors/protocol/jsonx"
 )
@@ -13,10 +15,14 @@ import (
 // carry no field names: record.data holds one typed value per property of
 // the stream's json_schema, in the order of the property names sorted, a
 // null for a property the source had no value for. That is the contract of
-// the Bulk CDK's protobuf reader (airbyte-cdk/bulk/core/load,
-// dataflow/transform/medium/ProtobufConverter.kt and
-// message/DestinationRecordProtobufSource, which index the values by the
-// sorted column names).
+// the Bulk CDK's destination side (airbytehq/airbyte,
+// airbyte-cdk/bulk/core/load: DestinationStream.airbyteValueProxyFieldAccessors
+// sorts the schema's properties by name and numbers them; ProtobufConverter
+// reads value data.getOrNull(accessor.index), so a missing value is null and
+// values past the properties are ignored). Kotlin sorts by UTF-16 code
+// units and sort.Strings by bytes: the orders differ only between names
+// with characters above U+FFFF and names with characters from U+E000 to
+// U+FFFF at the same place; the source (rowcodec.ProtoRow) sorts by bytes.
 //
 // AppendProto turns each typed value into the JSON text the source's JSON
 // path writes for it (source-mysql-radar/internal/rowcodec, encoder.go and
@@ -28,8 +34,8 @@ type protoState struct {
 	// cols[k] is the column (index in the root fieldSet) of the k-th
 	// value: the k-th property name in byte order.
 	cols []int
-	// tok holds the JSON text of the record's values, slots[i] where
-	// column i's is (when slots[i].gen is the record's gen).
+	// slots[i] is column i's value when slots[i].gen is the record's
+	// gen; tok holds the JSON text of a value.
 	tok   []byte
 	slots []protoSlot
 	gen   uint32
@@ -37,9 +43,8 @@ type protoState struct {
 }
 
 type protoSlot struct {
-	gen          uint32
-	start, end   int
-	plain, ascii bool
+	gen uint32
+	v   datachannel.Value
 }
 
 func (r *Record) protoColumns() []int {
@@ -73,18 +78,31 @@ func (r *Record) AppendProto(rv *datachannel.RecordView) error {
 	row := &r.row
 	fs.begin()
 	extraOpen := false
+	n := 0
 	for i := range p.slots {
 		s := &p.slots[i]
 		if s.gen != p.gen {
 			continue
 		}
-		row.plain, row.ascii = s.plain, s.ascii
-		fs.appendField(i, fs.cols[i].name, p.tok[s.start:s.end], row, &extraOpen)
+		if appendDirect(fs.cols[i].app, &s.v, row) {
+			fs.seen[i] = fs.gen
+			fs.next = i + 1
+			n += 16
+			continue
+		}
+		p.tok = p.tok[:0]
+		plain, ascii, ok := r.protoToken(&s.v)
+		if !ok {
+			continue // end() appends the null
+		}
+		n += len(p.tok)
+		row.plain, row.ascii = plain, ascii
+		fs.appendField(i, fs.cols[i].name, p.tok, row, &extraOpen)
 		row.plain, row.ascii = false, false
 	}
 	fs.end(extraOpen)
 	r.rows++
-	r.bytes += int64(len(p.tok)) + 64
+	r.bytes += int64(n) + 64
 	return err
 }
 
@@ -106,19 +124,23 @@ func (r *Record) ProtoJSON(dst []byte, rv *datachannel.RecordView) (data, meta [
 		if s.gen != p.gen {
 			continue
 		}
+		p.tok = p.tok[:0]
+		if _, _, ok := r.protoToken(&s.v); !ok {
+			continue
+		}
 		if len(dst) > start+1 {
 			dst = append(dst, ',')
 		}
 		dst = jsonx.AppendBytesString(dst, r.fs.cols[i].name)
 		dst = append(dst, ':')
-		dst = append(dst, p.tok[s.start:s.end]...)
+		dst = append(dst, p.tok...)
 	}
 	dst = append(dst, '}')
 	return dst, meta, err
 }
 
-// protoCollect converts the record's values into JSON text, in p.tok, and
-// notes in p.slots where each column's is.
+// protoCollect notes in p.slots the value of each column the record has
+// (null values left out).
 func (r *Record) protoCollect(rv *datachannel.RecordView) error {
 	cols := r.protoColumns()
 	p := &r.proto
@@ -132,7 +154,6 @@ func (r *Record) protoCollect(rv *datachannel.RecordView) error {
 		}
 		p.gen = 1
 	}
-	p.tok = p.tok[:0]
 	k := 0
 	it := rv.Values()
 	for it.Next() {
@@ -145,15 +166,77 @@ func (r *Record) protoCollect(rv *datachannel.RecordView) error {
 		if v.Kind == datachannel.ValueNull {
 			continue // end() appends the null
 		}
-		start := len(p.tok)
-		plain, ascii, ok := r.protoToken(v)
-		if !ok {
-			p.tok = p.tok[:start]
-			continue
-		}
-		p.slots[idx] = protoSlot{gen: p.gen, start: start, end: len(p.tok), plain: plain, ascii: ascii}
+		s := &p.slots[idx]
+		s.gen = p.gen
+		s.v = *v
 	}
 	return it.Err()
+}
+
+// The days of 0000-01-01 and 9999-12-31, the dates parseDate reads.
+var (
+	minTextDay = daysFromCivil(0, 1, 1)
+	maxTextDay = daysFromCivil(9999, 12, 31)
+)
+
+// appendDirect appends v straight into a top-level column when that gives
+// the cell its JSON text would (TestAppendProtoMatchesJSON): an integer
+// into an integer column, a string into a string column, a date or a
+// timestamp of whole microseconds in the range the text parsers read into
+// a date or timestamp column. It reports false for anything else.
+func appendDirect(app appender, v *datachannel.Value, row *row) bool {
+	switch a := app.(type) {
+	case *int64Appender:
+		if v.Kind != datachannel.ValueInteger {
+			return false
+		}
+		if a.b.Len() < a.b.Cap() {
+			a.b.UnsafeAppend(v.Int)
+		} else {
+			a.b.Append(v.Int)
+		}
+		return true
+	case *stringAppender:
+		if v.Kind != datachannel.ValueString {
+			return false
+		}
+		// The JSON path gets the text with each invalid byte escaped as
+		// \ufffd by the source (jsonx), which validText also does.
+		appendBinary(a.b.BinaryBuilder, validText(v.Bytes, row, ""))
+		return true
+	case *dateAppender:
+		if v.Kind != datachannel.ValueDate || v.Int < minTextDay || v.Int > maxTextDay {
+			return false
+		}
+		a.b.Append(arrow.Date32(v.Int))
+		return true
+	case *timestampAppender:
+		var us int64
+		switch v.Kind {
+		case datachannel.ValueTimestampWithoutTimezone:
+			if v.Nanos >= 86400e9 || v.Nanos%1000 != 0 || v.Int < minTextDay || v.Int > maxTextDay {
+				return false
+			}
+			us = v.Int*86400e6 + int64(v.Nanos/1000)
+		case datachannel.ValueTimestampWithTimezone:
+			if v.Nanos >= 1e9 || v.Nanos%1000 != 0 || v.Offset%60 != 0 || v.Offset <= -86400 || v.Offset >= 86400 {
+				return false
+			}
+			if d := floorDiv(v.Int+int64(v.Offset), 86400); d < minTextDay || d > maxTextDay {
+				return false
+			}
+			us = v.Int*1e6 + int64(v.Nanos/1000)
+		default:
+			return false
+		}
+		if a.b.Len() < a.b.Cap() {
+			a.b.UnsafeAppend(arrow.Timestamp(us))
+		} else {
+			a.b.Append(arrow.Timestamp(us))
+		}
+		return true
+	}
+	return false
 }
 
 // protoToken appends to r.proto.tok the JSON text of v, as the source's
@@ -198,18 +281,18 @@ func (r *Record) protoToken(v *datachannel.Value) (plain, ascii, ok bool) {
 		t = append(t, '"')
 	case datachannel.ValueTimeWithoutTimezone:
 		t = append(t, '"')
-		t = appendClock(t, v.Nanos, true)
+		t = appendClock(t, v.Nanos)
 		t = append(t, '"')
 	case datachannel.ValueTimeWithTimezone:
 		t = append(t, '"')
-		t = appendClock(t, v.Nanos, true)
+		t = appendClock(t, v.Nanos)
 		t = appendOffset(t, v.Offset)
 		t = append(t, '"')
 	case datachannel.ValueTimestampWithoutTimezone:
 		t = append(t, '"')
 		t = appendCivilDate(t, v.Int)
 		t = append(t, 'T')
-		t = appendClock(t, v.Nanos, false)
+		t = appendClock(t, v.Nanos)
 		t = append(t, '"')
 	case datachannel.ValueTimestampWithTimezone:
 		// The wall clock at the offset, then the offset (Z for UTC).
@@ -219,7 +302,7 @@ func (r *Record) protoToken(v *datachannel.Value) (plain, ascii, ok bool) {
 		t = append(t, '"')
 		t = appendCivilDate(t, days)
 		t = append(t, 'T')
-		t = appendClock(t, uint64(secs)*1e9+v.Nanos%1e9, false)
+		t = appendClock(t, uint64(secs)*1e9+v.Nanos%1e9)
 		t = appendOffset(t, v.Offset)
 		t = append(t, '"')
 	case datachannel.ValueJSON:
@@ -289,14 +372,12 @@ func civilFromDays(z int64) (int64, int, int) {
 
 // appendClock appends hh:mm:ss.ffffff of nanoseconds of the day: six
 // fraction digits, as the source writes them, or nine when the value has
-// nanoseconds. Hours past 23 are kept when long (a MySQL TIME).
-func appendClock(dst []byte, nanos uint64, long bool) []byte {
+// nanoseconds. Hours past 23 are kept (a value past the day is refused by
+// the parsers, as its text would be).
+func appendClock(dst []byte, nanos uint64) []byte {
 	secs := nanos / 1e9
 	frac := nanos % 1e9
 	h := secs / 3600
-	if !long {
-		h %= 24
-	}
 	dst = appendPadded(dst, int64(h), 2)
 	dst = append(dst, ':')
 	dst = appendPadded(dst, int64(secs/60%60), 2)

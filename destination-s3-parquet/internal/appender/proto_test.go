@@ -156,6 +156,20 @@ func protoCases() []protoCase {
 				`{"field":"i","change":"NULLED","reason":"SOURCE_RETRIEVAL_ERROR"}`},
 		}, extra: 3},
 		{fields: []pv{str("s", ""), js("oo", `{}`), js("a", `[]`), str("big", "12345")}},
+		// Values the direct paths leave to the text path: nanoseconds, a
+		// clock past the day, years the date parser does not read, an
+		// offset with seconds.
+		{fields: []pv{
+			tsTZ("ts", time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC), "2024-01-02T03:04:05.123456789Z"),
+			pv{"tn", `"2024-01-02T24:00:00.000000"`, func(e *datachannel.RecordEncoder) { e.TimestampWithoutTimezone(days(2024, 1, 2), 86400e9) }},
+			pv{"dt", `"10000-01-01"`, func(e *datachannel.RecordEncoder) { e.Date(days(10000, 1, 1)) }},
+			integer("i", -9223372036854775808, "-9223372036854775808"),
+		}},
+		{fields: []pv{
+			tsTZ("ts", time.Date(1900, 1, 1, 0, 0, 0, 0, time.FixedZone("", 5*3600+30*60+15)), "1900-01-01T00:00:00.000000+05:30:15"),
+			pv{"tn", `"-0001-12-31T00:00:00.000000"`, func(e *datachannel.RecordEncoder) { e.TimestampWithoutTimezone(days(0, 1, 1)-1, 0) }},
+			pv{"dt", `"0000-01-01"`, func(e *datachannel.RecordEncoder) { e.Date(days(0, 1, 1)) }},
+		}},
 	}
 }
 

@@ -82,6 +82,7 @@ type Format struct {
 	PageSizeKB           int    `json:"page_size_kb"`
 	DictionaryPageSizeKB int    `json:"dictionary_page_size_kb"`
 	DictionaryEncoding   *bool  `json:"dictionary_encoding"`
+	DeltaEncoding        bool   `json:"delta_encoding"` // this connector's own
 	ColumnLayout         string `json:"column_layout"`
 }
 

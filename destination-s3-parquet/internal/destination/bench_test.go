@@ -10,8 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
 
@@ -21,6 +24,7 @@ import (
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/s3test"
 	"github.com/cognitivo/radar-connectors/protocol"
 	"github.com/cognitivo/radar-connectors/protocol/airbytecli"
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
 )
 
 // BenchmarkWriteInProcess runs write in this process (for profiles:
@@ -139,4 +143,159 @@ func benchmarkConvert(b *testing.B, noIndex bool, input []byte, schema string, n
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/record")
 	runtime.KeepAlive(input)
+}
+
+// BenchmarkConvertProto is BenchmarkConvert's store and narrow cases with
+// the records as data-channel protobuf frames (socket mode, PROTOBUF):
+// frame reader, Parse, AppendProto, Parquet into io.Discard. Against
+// BenchmarkConvert it shows what protobuf saves (or costs) per record.
+func BenchmarkConvertProto(b *testing.B) {
+	const n = 100_000
+	var store, narrow []byte
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < n; i++ {
+		store = s3test.AppendStoreRecord(store, rng, "store", i)
+	}
+	for i := 0; i < 4*n; i++ {
+		narrow = fmt.Appendf(narrow, `{"type":"RECORD","record":{"namespace":"radar","stream":"narrow","emitted_at":%d,"data":{"id":%d,"a":%d,"b":%d,"c":%d}}}`+"\n",
+			1764123456789+int64(i/1000), i+1, rng.Int64N(1_000_000_000_000), rng.Int32(), 1_600_000_000_000+int64(i)*37+rng.Int64N(37))
+	}
+	b.Run("store", func(b *testing.B) {
+		benchmarkConvertProto(b, framesOf(b, store, s3test.StoreSchema), s3test.StoreSchema, n)
+	})
+	b.Run("narrow", func(b *testing.B) { benchmarkConvertProto(b, framesOf(b, narrow, narrowSchema), narrowSchema, 4*n) })
+}
+
+// framesOf re-encodes JSON RECORD lines as protobuf frames, each value
+// typed from the schema as the source's ProtoRow types it.
+func framesOf(b *testing.B, lines []byte, schema string) []byte {
+	var sch struct {
+		Properties map[string]struct {
+			Type        any    `json:"type"`
+			Format      string `json:"format"`
+			AirbyteType string `json:"airbyte_type"`
+			Precision   int    `json:"precision"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal([]byte(schema), &sch); err != nil {
+		b.Fatal(err)
+	}
+	var names []string
+	for k := range sch.Properties {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var out []byte
+	var e datachannel.RecordEncoder
+	prefix := datachannel.NewStreamPrefix("radar", "bench")
+	for _, line := range bytes.Split(bytes.TrimSpace(lines), []byte("\n")) {
+		var m struct {
+			Record struct {
+				EmittedAt int64                      `json:"emitted_at"`
+				Data      map[string]json.RawMessage `json:"data"`
+			} `json:"record"`
+		}
+		if err := json.Unmarshal(line, &m); err != nil {
+			b.Fatal(err)
+		}
+		e.Begin(prefix, m.Record.EmittedAt, []byte("abcd"))
+		for _, name := range names {
+			raw, p := m.Record.Data[name], sch.Properties[name]
+			if len(raw) == 0 || string(raw) == "null" {
+				e.Null()
+				continue
+			}
+			typ := fmt.Sprint(p.Type)
+			var s string
+			_ = json.Unmarshal(raw, &s)
+			switch {
+			case p.AirbyteType == "integer" || strings.Contains(typ, "integer"):
+				v, _ := strconv.ParseInt(string(raw), 10, 64)
+				e.Integer(v)
+			case strings.Contains(typ, "boolean"):
+				e.Bool(string(raw) == "true")
+			case strings.Contains(typ, "number") && p.Precision > 0:
+				e.BigDecimal(raw)
+			case strings.Contains(typ, "number"):
+				v, _ := strconv.ParseFloat(string(raw), 64)
+				e.Number(v)
+			case p.Format == "date":
+				t, _ := time.Parse("2006-01-02", s)
+				e.Date(t.Unix() / 86400)
+			case p.AirbyteType == "timestamp_without_timezone":
+				t, _ := time.Parse("2006-01-02T15:04:05.999999", s)
+				days := t.Unix() / 86400
+				e.TimestampWithoutTimezone(days, uint64(t.Sub(time.Unix(days*86400, 0).UTC())))
+			case p.AirbyteType == "timestamp_with_timezone":
+				t, _ := time.Parse(time.RFC3339Nano, s)
+				e.TimestampWithTimezone(t.Unix(), uint32(t.Nanosecond()), 0)
+			case p.AirbyteType == "time_without_timezone":
+				t, _ := time.Parse("15:04:05.999999", s)
+				e.TimeWithoutTimezone(uint64(t.Hour()*3600+t.Minute()*60+t.Second())*1e9 + uint64(t.Nanosecond()))
+			default:
+				e.String([]byte(s))
+			}
+		}
+		out = append(out, e.Finish()...)
+	}
+	return out
+}
+
+func benchmarkConvertProto(b *testing.B, frames []byte, schema string, n int) {
+	stream, err := arrowschema.Resolve([]byte(schema), arrowschema.Current)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := newPoolAllocator(8 << 20)
+	b.SetBytes(int64(len(frames)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec := appender.New(pool, stream, appender.Options{})
+		var pw *parquetfile.Writer
+		write := func() {
+			batch := rec.NewRecordBatch()
+			defer batch.Release()
+			if pw == nil {
+				var err error
+				pw, err = parquetfile.New(stream.Schema, io.Discard, parquetfile.Options{
+					Codec: compress.Codecs.Snappy, PageSize: 1 << 20, DictPageSize: 1 << 20, Dictionary: true, Mem: pool,
+					NoDictionary: parquetfile.HighCardinalityColumns(batch),
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := pw.Write(batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		fr := datachannel.NewFrameReader(bytes.NewReader(frames), 256<<10)
+		for {
+			f, err := fr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, err := datachannel.Parse(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := rec.AppendProto(&m.Record); err != nil {
+				b.Fatal(err)
+			}
+			if rec.Rows() == 65536 {
+				write()
+			}
+		}
+		write()
+		if err := pw.Close(); err != nil {
+			b.Fatal(err)
+		}
+		rec.Release()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/record")
 }

@@ -77,7 +77,7 @@ func (d *Destination) Write(ctx context.Context, env *airbytecli.Env, raw json.R
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Keep the heap near what the buffers need instead of letting it
 		// grow to twice the live data between collections.
-		debug.SetMemoryLimit(memoryLimit(cfg))
+		debug.SetMemoryLimit(memoryLimit(cfg) + socketMemory(dc))
 	}
 	if path := os.Getenv("RADAR_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {

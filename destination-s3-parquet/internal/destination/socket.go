@@ -4,12 +4,19 @@ package destination
 // DATA_CHANNEL_MEDIUM=SOCKET, DATA_CHANNEL_FORMAT and
 // DATA_CHANNEL_SOCKET_PATHS; the source listens on every socket and the
 // destination connects to each and reads it to its end. stdin carries
-// nothing. What this file does follows the Bulk CDK's destination side
-// (airbytehq/airbyte, airbyte-cdk/bulk/core/load: file/ClientSocket.kt,
-// file/ProtobufDataChannelReader.kt and JSONLDataChannelReader.kt,
-// config/DataChannelBeanFactory.kt and NamespaceMappingBeanFactory.kt,
-// command/NamespaceMapper.kt, state/CheckpointManager.kt,
-// message/CheckpointMessage.kt); no code is copied:
+// nothing. What this file does follows the Bulk CDK's destination side,
+// read in airbytehq/airbyte (airbyte-cdk/bulk/core/load; no code copied):
+// config/DataChannelBeanFactory.kt (cf8d8a1416b4: one input flow per
+// socket, records tied to states by partition_id, states ordered by id, the
+// namespace mapper of socket mode), file/ClientSocket.kt (64bd7d0a418b: wait
+// for the socket, 15 minutes by default), file/ProtobufDataChannelReader.kt
+// (15a6cd1957b3: size-delimited messages, the size counted with its
+// prefix) and JSONLDataChannelReader.kt, DestinationMessageFactory
+// (fromAirbyteProtobufMessage: protocol messages as JSON, probes, the
+// record's partitionId; JSONL: the record's partition_id property),
+// config/NamespaceMappingBeanFactory.kt and command/NamespaceMapper.kt,
+// state/CheckpointManager.kt (03c569737ba2) and message/CheckpointMessage.kt
+// (2f1377506eee):
 //
 //   - one reader per socket; a socket's records and the STATEs of their
 //     partition come in order on that socket;
@@ -62,13 +69,22 @@ const (
 )
 
 // dialTimeout bounds the wait for the source to listen on every socket
-// (both containers start together).
-var dialTimeout = 5 * time.Minute
+// (both containers start together), as ClientSocket's connectTimeoutMs.
+var dialTimeout = 15 * time.Minute
 
 // envNamespaceMapping is the path of the namespace mapping the platform
 // mounts in socket mode (the Bulk CDK's
 // airbyte.destination.core.mappers.namespace-mapping-config-path).
 const envNamespaceMapping = "NAMESPACE_MAPPING_CONFIG_PATH"
+
+// socketMemory is the memory socket mode adds to the buffer budget: each
+// socket's read buffers and its line reader's.
+func socketMemory(dc datachannel.Config) int64 {
+	if !dc.Socket() {
+		return 0
+	}
+	return int64(len(dc.SocketPaths)) * (sockBufs*sockBufSize + protocol.DefaultReaderBuffer)
+}
 
 // dataChannel reads the data channel of the run from the environment.
 func dataChannel() (datachannel.Config, error) {
@@ -202,6 +218,9 @@ type idSeq struct {
 	// committed records and bytes, cumulative (GLOBAL states; a stream's
 	// are on the stream, which an unknown stream's states have not).
 	recs, bytes int64
+	// broken is set when a state's count did not match: neither it nor
+	// any later state of the sequence can be echoed.
+	broken bool
 }
 
 // socketMode is the state of a socket-mode read.
@@ -221,6 +240,10 @@ type socketMode struct {
 	last     *stream
 	ids      map[string]*idSeq
 	global   idSeq
+	// held are the states that can never be echoed (their sequence is
+	// broken), out of w.pending so that they do not drive the
+	// acknowledgement time bound.
+	held     []pendingState
 	msg      datachannel.Message
 	partIter jsonx.ObjectIter
 	newline  []byte
@@ -320,7 +343,6 @@ func (w *syncWriter) runSockets(ctx context.Context, stdin io.Reader, dc datacha
 		for range sockBufs {
 			sk.free <- make([]byte, 0, sockBufSize)
 		}
-		sk.pr = protocol.NewReader(&sk.src)
 		sm.socks = append(sm.socks, sk)
 	}
 	w.sock = sm
@@ -470,6 +492,14 @@ func (w *syncWriter) readSockets() error {
 			return protocol.SystemError(b.err, "cannot read the data channel socket %s", b.sock.path)
 		case b.eof:
 			active--
+			n, unit := b.sock.msgs, "messages"
+			if !sm.cfg.Protobuf() {
+				n, unit = 0, "lines"
+				if b.sock.pr != nil {
+					n = b.sock.pr.Line()
+				}
+			}
+			w.log.Info(fmt.Sprintf("data channel socket %s ended after %d %s (%d sockets still open)", b.sock.path, n, unit, active))
 			continue
 		}
 		err := w.socketBatch(b.sock, b.buf)
@@ -507,7 +537,7 @@ func (w *syncWriter) socketBatch(sk *sockIn, buf []byte) error {
 			}
 			w.seq++
 			w.sinceAll++
-			s.countPart(rv.PartitionID, int64(len(frame)))
+			s.countPart(rv.PartitionID, int64(k)+int64(n)) // with its size prefix, as the CDK counts
 			if err := s.appendProto(rv, w.seq); err != nil {
 				return w.recordError(s, err)
 			}
@@ -523,6 +553,9 @@ func (w *syncWriter) socketBatch(sk *sockIn, buf []byte) error {
 
 // socketLines processes the Airbyte messages (JSON lines) sk.src holds.
 func (w *syncWriter) socketLines(sk *sockIn) error {
+	if sk.pr == nil {
+		sk.pr = protocol.NewReader(&sk.src) // PROTOBUF: at the first protocol message
+	}
 	for {
 		sk.pr.IndexRecordData(w.openFiles < stageAbove)
 		env, err := sk.pr.Next()
@@ -668,6 +701,7 @@ func (w *syncWriter) socketState(sk *sockIn, env *protocol.Envelope) error {
 		p.counted = p.want == p.records
 	}
 	if !p.counted {
+		p.ids.broken = true
 		w.log.Warn(fmt.Sprintf("data channel socket %s: state %d of %s (partition %q) reports %d records, the destination received %d: it is not acknowledged, nor any later state of %s",
 			sk.path, p.id, p.ids.name, p.part, p.want, p.records, p.ids.name))
 	}
@@ -685,6 +719,12 @@ func (w *syncWriter) ackSocketStates() error {
 		progress = false
 		for i := 0; i < len(w.pending); i++ {
 			p := &w.pending[i]
+			if p.ids.broken {
+				w.sock.held = append(w.sock.held, *p)
+				w.pending = append(w.pending[:i], w.pending[i+1:]...)
+				i--
+				continue
+			}
 			if p.seq >= low || !p.counted || p.id != p.ids.last+1 {
 				continue
 			}
@@ -758,6 +798,8 @@ func (sm *socketMode) heldError(pending []pendingState) error {
 		switch {
 		case !p.counted:
 			why = append(why, fmt.Sprintf("state %d of %s (partition %q) reports %d records, %d were received", p.id, p.ids.name, p.part, p.want, p.records))
+		case p.ids.broken:
+			why = append(why, fmt.Sprintf("state %d of %s follows a state whose count did not match", p.id, p.ids.name))
 		case p.id != p.ids.last+1:
 			why = append(why, fmt.Sprintf("state %d of %s waits for state %d, which never came", p.id, p.ids.name, p.ids.last+1))
 		default:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -37,11 +38,15 @@ const socketSchema = `{"type":"object","properties":{
 type sockRecord struct {
 	stream, part string
 	i            int
+	big          bool // a name larger than a socket read buffer
 }
 
 func (r sockRecord) emittedAt() int64 { return 1700000000000 + int64(r.i) }
 
 func (r sockRecord) name() string {
+	if r.big {
+		return strings.Repeat("big ✓ ", 60<<10)
+	}
 	if r.i%3 == 0 {
 		return fmt.Sprintf("ñandú \"%d\" ✓ \xff", r.i)
 	}
@@ -86,13 +91,20 @@ func (r sockRecord) jsonLine() string {
 		r.stream, r.part, r.emittedAt(), r.dataJSON())
 }
 
-// sockState is a STREAM state of the test.
+// sockState is a STREAM state of the test, or a GLOBAL one (no stream).
 type sockState struct {
 	stream, part string
 	id, count    int
 }
 
 func (s sockState) line() string {
+	if s.stream == "" {
+		b, _ := json.Marshal(map[string]any{"type": "STATE", "state": map[string]any{
+			"type": "GLOBAL", "global": map[string]any{"shared_state": map[string]any{"pos": s.id}, "stream_states": []any{}},
+			"sourceStats": map[string]any{"recordCount": protocol.Count(s.count)}, "id": s.id, "partition_id": s.part,
+		}})
+		return string(b)
+	}
 	b, _ := json.Marshal(map[string]any{"type": "STATE", "state": map[string]any{
 		"type": "STREAM", "stream": map[string]any{"stream_descriptor": map[string]any{"name": s.stream, "namespace": "radar"}, "stream_state": map[string]any{"id": s.id}},
 		"sourceStats": map[string]any{"recordCount": protocol.Count(s.count)}, "id": s.id, "partition_id": s.part,
@@ -388,6 +400,138 @@ func TestSocketMode(t *testing.T) {
 	}
 }
 
+// TestSocketModeManyStreams: six streams over three sockets, each stream's
+// state ids spread over the sockets (the last socket's arrive first),
+// records larger than a read buffer, many open files (staging): every
+// stream's states come out in order with their counts, and the Parquet
+// equals a STDIO run's.
+func TestSocketModeManyStreams(t *testing.T) {
+	const nStreams, nSocks = 6, 3
+	// Each socket carries a partition of every stream, its messages
+	// interleaved with the other streams' (one message of each in turn).
+	perStream := make([][][]sockMsg, nSocks)
+	var streams []catalogStream
+	for j := range nStreams {
+		name := fmt.Sprintf("t%d", j)
+		streams = append(streams, catalogStream{name: name, namespace: "radar", schema: socketSchema})
+		for k := range nSocks {
+			part := fmt.Sprintf("s%dk%d", j, k)
+			var msgs []sockMsg
+			for c := range 2 {
+				n := 50 + 10*j
+				base := j*10000 + k*1000 + c*500
+				for x := range n {
+					msgs = append(msgs, sockMsg{rec: &sockRecord{stream: name, part: part, i: base + x, big: c == 1 && x == 7}})
+				}
+				msgs = append(msgs, st(name, part, 1+k+c*nSocks, n)...)
+			}
+			perStream[k] = append(perStream[k], msgs)
+		}
+	}
+	script := make(sockScript, nSocks)
+	for k := range nSocks {
+		for x := 0; ; x++ {
+			more := false
+			for _, msgs := range perStream[k] {
+				if x < len(msgs) {
+					script[k] = append(script[k], msgs[x])
+					more = true
+				}
+			}
+			if !more {
+				break
+			}
+		}
+	}
+	cat := catalog(streams...)
+	setChannel(t, "", "", nil)
+	stdioSrv := s3test.Start(t)
+	rs := write(t, stdioSrv.Config(nil), cat, stdioInput(script))
+	if rs.code != 0 {
+		t.Fatalf("STDIO run: exit %d: %s", rs.code, rs.stdout)
+	}
+	want := parquetRows(t, stdioSrv)
+
+	paths := socketPaths(t, nSocks)
+	setChannel(t, "SOCKET", "PROTOBUF", paths)
+	srv := s3test.Start(t)
+	done := fakeSource(t, paths, datachannel.FormatProtobuf, script)
+	r := write(t, srv.Config(nil), cat, "")
+	if err := <-done; err != nil {
+		t.Fatalf("fake source: %v", err)
+	}
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s\n%s", r.code, r.stdout, r.stderr)
+	}
+	last := map[string]int64{}
+	total := map[string]int64{}
+	for _, e := range echoed(t, r) {
+		name := e.State.Stream.StreamDescriptor.Name
+		if e.State.ID != last[name]+1 {
+			t.Errorf("%s: state %d after %d", name, e.State.ID, last[name])
+		}
+		last[name] = e.State.ID
+		total[name] += int64(e.State.DestinationStats.RecordCount)
+		if e.State.Committed == nil || *e.State.Committed != total[name] {
+			t.Errorf("%s state %d: committed %v, want %d", name, e.State.ID, e.State.Committed, total[name])
+		}
+	}
+	for j := range nStreams {
+		name := fmt.Sprintf("t%d", j)
+		if last[name] != 2*nSocks || total[name] != int64(2*nSocks*(50+10*j)) {
+			t.Errorf("%s: last state %d, %d records acknowledged", name, last[name], total[name])
+		}
+	}
+	got := parquetRows(t, srv)
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, STDIO run %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("row %d differs from the STDIO run:\n got  %.300s\n want %.300s", i, got[i], want[i])
+		}
+	}
+}
+
+// TestSocketModeGlobalStates: GLOBAL states follow one id sequence across
+// sockets and count the records of every stream in their partition; stdin
+// that never ends does not hold the sync.
+func TestSocketModeGlobalStates(t *testing.T) {
+	paths := socketPaths(t, 2)
+	setChannel(t, "SOCKET", "PROTOBUF", paths)
+	cat := catalog(catalogStream{name: "users", namespace: "radar", schema: socketSchema},
+		catalogStream{name: "vouchers", namespace: "radar", schema: socketSchema})
+	script := sockScript{
+		cat3(recs("users", "g0", 0, 2), recs("vouchers", "g0", 50, 1), st("", "g0", 1, 3), recs("users", "g0", 2, 1), st("", "g0", 3, 1)),
+		cat3(recs("users", "g1", 10, 2), st("", "g1", 2, 2)),
+	}
+	srv := s3test.Start(t)
+	done := fakeSource(t, paths, datachannel.FormatProtobuf, script)
+	stdin, stdinW := io.Pipe()
+	defer stdinW.Close()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r := run(t, ctx, []string{"write", "--config", writeJSON(t, dir, "config.json", srv.Config(nil)), "--catalog", writeJSON(t, dir, "catalog.json", cat)}, stdin)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stdout)
+	}
+	var got []string
+	for _, e := range echoed(t, r) {
+		c := int64(-1)
+		if e.State.Committed != nil {
+			c = *e.State.Committed
+		}
+		got = append(got, fmt.Sprintf("%d/%s/%v/%d", e.State.ID, e.State.PartitionID, e.State.DestinationStats.RecordCount, c))
+	}
+	if strings.Join(got, " ") != "1/g0/3/3 2/g1/2/5 3/g0/1/6" {
+		t.Errorf("echoed %v", got)
+	}
+}
+
 // TestSocketModeCountMismatch: a state whose recordCount is not what the
 // destination received is not echoed, nor any later state of its stream;
 // the other stream's are, and the sync fails naming the state.
@@ -417,7 +561,8 @@ func TestSocketModeCountMismatch(t *testing.T) {
 		t.Errorf("echoed %v, want vouchers' states only", names)
 	}
 	te := traceError(r)
-	if te == nil || !strings.Contains(te.InternalMessage+te.Message, "reports 4 records, 3 were received") {
+	if te == nil || !strings.Contains(te.InternalMessage+te.Message, "reports 4 records, 3 were received") ||
+		!strings.Contains(te.InternalMessage+te.Message, "state 2 of radar.users follows a state whose count did not match") {
 		t.Errorf("error trace %+v", te)
 	}
 }

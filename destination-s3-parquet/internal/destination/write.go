@@ -122,6 +122,7 @@ func newSyncWriter(ctx context.Context, cfg *config.Config, cat *protocol.Config
 	w.pqOpts = parquetfile.Options{
 		Codec: codec, PageSize: int64(cfg.Format.PageSizeKB) << 10, DictPageSize: int64(cfg.Format.DictionaryPageSizeKB) << 10,
 		Dictionary: *cfg.Format.DictionaryEncoding,
+		Delta:      cfg.Format.DeltaEncoding,
 		CreatedBy:  "radar destination-s3-parquet version " + version,
 	}
 	syncID, syncIDText := syncIDOf(cat)
@@ -616,10 +617,10 @@ func (w *syncWriter) finish() error {
 	if err := w.ackReady(); err != nil {
 		return err
 	}
+	if w.sock != nil && len(w.pending)+len(w.sock.held) > 0 {
+		return w.sock.heldError(append(w.sock.held, w.pending...))
+	}
 	if len(w.pending) > 0 {
-		if w.sock != nil {
-			return w.sock.heldError(w.pending)
-		}
 		return protocol.SystemError(nil, "%d states could not be acknowledged at the end of the input", len(w.pending))
 	}
 	if *w.cfg.WriteSuccessMarkers {

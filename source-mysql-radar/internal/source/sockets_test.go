@@ -24,6 +24,8 @@ import (
 type socketRecord struct {
 	stream, partition string
 	id                string // the "id" value as text
+	// vals are the protobuf values in order, as Kind:text.
+	vals []string
 }
 
 // socketPeer plays the destination of a socket-mode read: it connects to
@@ -35,6 +37,9 @@ type socketPeer struct {
 	status  []string // stream:STATUS in arrival order
 	order   [][]any  // per socket: records and states in order
 	err     error
+	// idPos is the position of "id" among a protobuf record's values (its
+	// rank in the sorted property names).
+	idPos int
 }
 
 func (p *socketPeer) fail(err error) {
@@ -138,13 +143,22 @@ func (p *socketPeer) readFrames(i int, conn interface{ Read([]byte) (int, error)
 			// these tables' schemas (id, name, ...): decode the first one.
 			it := rv.Values()
 			id := ""
-			if it.Next() {
+			var vals []string
+			for k := 0; it.Next(); k++ {
 				v := it.Value()
-				if v.Kind == datachannel.ValueInteger {
-					id = fmt.Sprint(v.Int)
+				text := ""
+				switch v.Kind {
+				case datachannel.ValueInteger:
+					text = fmt.Sprint(v.Int)
+				case datachannel.ValueString, datachannel.ValueBigDecimal:
+					text = string(v.Bytes)
 				}
+				if k == p.idPos && v.Kind == datachannel.ValueInteger {
+					id = text
+				}
+				vals = append(vals, v.Kind.String()+":"+text)
 			}
-			rec := socketRecord{stream: string(rv.Stream), partition: string(rv.PartitionID), id: id}
+			rec := socketRecord{stream: string(rv.Stream), partition: string(rv.PartitionID), id: id, vals: vals}
 			p.mu.Lock()
 			p.records = append(p.records, rec)
 			p.order[i] = append(p.order[i], rec)
@@ -393,5 +407,104 @@ func TestSocketModeResumeRanges(t *testing.T) {
 	}
 	if tried < 3 {
 		t.Fatalf("only %d intermediate range states to resume from", tried)
+	}
+}
+
+// TestSocketModeCDC reads a CDC snapshot and then binary log changes in
+// socket mode: one partition, GLOBAL states numbered 1..n with the
+// partition's record counts, copied to stdout; the metadata columns are
+// typed protobuf values at their sorted positions.
+func TestSocketModeCDC(t *testing.T) {
+	srv := cdcServer(t)
+	db := srv.Database(t, "cdc_sock",
+		"CREATE TABLE orders (id int PRIMARY KEY, customer varchar(20) NOT NULL, amount decimal(10,2))",
+		"INSERT INTO orders VALUES (1,'ana',10.50),(2,'bia',20.00),(3,'caio',NULL)")
+	cfg := cdcConfig(srv, "cdc_sock", nil)
+	disc := runInProcess(t, "discover", cfg, nil, nil)
+	cat := cdcCatalog(t, disc)
+
+	dir, err := os.MkdirTemp("", "sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	paths := []string{filepath.Join(dir, "s0.sock"), filepath.Join(dir, "s1.sock")}
+	t.Setenv(datachannel.EnvMedium, "SOCKET")
+	t.Setenv(datachannel.EnvFormat, "PROTOBUF")
+	t.Setenv(datachannel.EnvSocketPaths, strings.Join(paths, ","))
+	// Sorted properties: _ab_cdc_cursor, _ab_cdc_deleted_at, _ab_cdc_log_file,
+	// _ab_cdc_log_pos, _ab_cdc_updated_at, amount, customer, id.
+	const idPos, deletedPos, updatedPos = 7, 1, 4
+	read := func(state any) (*socketPeer, *result) {
+		peer := &socketPeer{idPos: idPos}
+		wait := peer.run(t, paths, datachannel.FormatProtobuf)
+		res := runInProcess(t, "read", cfg, cat, state)
+		wait()
+		if res.code != 0 || peer.err != nil {
+			t.Fatalf("read: exit %d, peer error %v\n%s", res.code, peer.err, res.stderr)
+		}
+		checkGlobalSocketStates(t, peer, res)
+		return peer, res
+	}
+	first, res := read(nil)
+	var ids []string
+	for _, r := range first.records {
+		ids = append(ids, r.id)
+		if len(r.vals) != 8 || !strings.HasPrefix(r.vals[deletedPos], "null") || !strings.HasPrefix(r.vals[updatedPos], "timestamp_with_timezone") {
+			t.Errorf("snapshot record values %v", r.vals)
+		}
+	}
+	sort.Strings(ids)
+	if strings.Join(ids, ",") != "1,2,3" {
+		t.Fatalf("snapshot ids %v", ids)
+	}
+	for _, q := range []string{"INSERT INTO orders VALUES (4,'duda',4.00)", "UPDATE orders SET amount = 1.00 WHERE id = 1", "DELETE FROM orders WHERE id = 2"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second, _ := read(res.lastGlobal(t))
+	var got []string
+	for _, r := range second.records {
+		deleted := !strings.HasPrefix(r.vals[deletedPos], "null")
+		got = append(got, fmt.Sprintf("%s:%v", r.id, deleted))
+	}
+	if strings.Join(got, ",") != "4:false,1:false,2:true" {
+		t.Errorf("changes %v, want 4:false,1:false,2:true", got)
+	}
+}
+
+// checkGlobalSocketStates checks GLOBAL states in socket mode: ids 1..n,
+// one partition, each state counting the records before it, and a copy of
+// each on stdout.
+func checkGlobalSocketStates(t *testing.T, peer *socketPeer, res *result) {
+	t.Helper()
+	var n int64
+	for i, seq := range peer.order {
+		var count int64
+		for _, item := range seq {
+			switch v := item.(type) {
+			case socketRecord:
+				count++
+			case *protocol.StateMessage:
+				n++
+				if v.Type != protocol.StateGlobal || v.ID == nil || *v.ID != n || v.PartitionID == "" {
+					t.Errorf("socket %d: state %d: type %s id %v partition %q", i, n, v.Type, v.ID, v.PartitionID)
+				}
+				if v.SourceStats == nil || v.SourceStats.RecordCount == nil || v.SourceStats.RecordCount.Int() != count {
+					t.Errorf("socket %d: state %d counts %v, records before it %d", i, n, v.SourceStats, count)
+				}
+				count = 0
+			}
+		}
+		if count != 0 {
+			t.Errorf("socket %d: %d records after the last state", i, count)
+		}
+	}
+	if n == 0 {
+		t.Error("no GLOBAL state on the sockets")
+	}
+	if c := len(res.globals()); int64(c) != n {
+		t.Errorf("%d GLOBAL states on stdout, %d on the sockets", c, n)
 	}
 }
