@@ -28,6 +28,8 @@ func TestExitStatus(t *testing.T) {
 		{"both binary and image", append(base, "--source", self, "--source-image", "x", "--destination", self, "--state", filepath.Join(dir, "s.json")), 2, "not both"},
 		{"bad s3 state", append(base, "--source", self, "--destination", self, "--state", "s3://bucket-only"), 2, "want s3://bucket/key"},
 		{"zero attempts", append(base, "--source", self, "--destination", self, "--state", "x", "--max-attempts", "0"), 2, "--max-attempts"},
+		{"bad data channel", append(base, "--source", self, "--destination", self, "--state", "x", "--data-channel", "pipes"), 2, "--data-channel"},
+		{"too many sockets", append(base, "--source", self, "--destination", self, "--state", "x", "--sockets", "1000"), 2, "--sockets"},
 		{"unreadable state", append(base, "--source", self, "--destination", self, "--state", dir), 3, "state store"},
 	}
 	for _, tt := range tests {
