@@ -291,7 +291,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if opts.Streams > 0 {
 		for rep := 0; rep < opts.StreamsReps; rep++ {
-			for _, stage := range []Stage{StagePipe, StageDestination} {
+			for _, stage := range []Stage{StagePipe, StageSocket4, StageDestination} {
 				res.Measurements = append(res.Measurements, e.measureUndisturbed(ctx, ManyStreamsTable, stage, rep, rows[ManyStreamsTable], fmt.Sprintf("%d streams", opts.Streams))...)
 			}
 		}
