@@ -21,6 +21,7 @@ import (
 	"github.com/cognitivo/radar-connectors/integration_tests/fixture"
 	"github.com/cognitivo/radar-connectors/integration_tests/harness"
 	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/runner"
 )
 
 var srcBin, dstBin string
@@ -374,19 +375,34 @@ func (e *env) compareLatest(stream, key, cursor string) {
 	}
 }
 
+// TestStatesAreEchoedWithPlatformIDs runs in every data channel mode: in
+// STDIO the platform numbers all states on one sequence; in socket mode the
+// source numbers each stream's states (GLOBAL: one sequence), and the acks
+// are in order within each.
 func TestStatesAreEchoedWithPlatformIDs(t *testing.T) {
+	harness.ForEachDataChannel(t, statesAreEchoedWithPlatformIDs)
+}
+
+func statesAreEchoedWithPlatformIDs(t *testing.T, mode string) {
 	e := newEnv(t, 300)
+	e.mode = mode
 	srcCfg, dstCfg := e.sourceConfig(), e.destinationConfig(nil)
 	cat := e.discover(srcCfg)
 	res := e.sync(srcCfg, dstCfg, configure(cat, protocol.SyncModeFullRefresh, protocol.DestinationAppend, 0, nil, nil), nil)
-	ids := make([]int64, len(res.Acks))
+	ids := map[string][]int64{} // per sequence
 	var total int64
-	for i, a := range res.Acks {
-		ids[i] = a.ID
+	for _, a := range res.Acks {
+		seq := "all"
+		if strings.HasPrefix(mode, "socket") {
+			seq = runner.StateScope(&a.State)
+		}
+		ids[seq] = append(ids[seq], a.ID)
 		total += a.PlatformCount
 	}
-	if !sort.SliceIsSorted(ids, func(i, j int) bool { return ids[i] < ids[j] }) {
-		t.Errorf("acks out of order: %v", ids)
+	for seq, ids := range ids {
+		if !sort.SliceIsSorted(ids, func(i, j int) bool { return ids[i] < ids[j] }) {
+			t.Errorf("acks of %s out of order: %v", seq, ids)
+		}
 	}
 	var records int64
 	for _, n := range res.Records {
