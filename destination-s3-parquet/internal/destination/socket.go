@@ -53,6 +53,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cognitivo/radar-connectors/protocol"
@@ -267,6 +268,9 @@ type sockBatch struct {
 	buf  []byte
 	err  error
 	eof  bool
+	// cut is, at the end of a socket, the bytes of a last message that did
+	// not come whole (the source stopped mid-message); they are dropped.
+	cut int
 }
 
 // batchSource is an io.Reader over the bytes the read loop gives it; it
@@ -402,21 +406,22 @@ func (sk *sockIn) readLoop(sm *socketMode, protobuf bool) {
 				return
 			}
 			if err != nil {
-				if !errors.Is(err, io.EOF) {
+				// A source that dies (killed, or its pod gone) closes or
+				// resets its sockets, maybe in the middle of a message, as a
+				// pipe ends mid-line: what came whole is kept, the cut
+				// message is dropped. No STATE was sent after it, so none
+				// claims it, and the next attempt reads it again.
+				if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
 					send(sockBatch{err: fmt.Errorf("read: %w", err)})
 					return
 				}
-				if cut < len(buf) {
-					if protobuf {
-						send(sockBatch{err: fmt.Errorf("the socket ended inside a message (%d bytes of it read)", len(buf)-cut)})
-						return
-					}
-					cut = len(buf) // a last line without its newline
+				if !protobuf && cut < len(buf) && json.Valid(buf[cut:]) {
+					cut = len(buf) // a whole last line without its newline
 				}
 				if cut > 0 && !send(sockBatch{buf: buf[:cut]}) {
 					return
 				}
-				send(sockBatch{eof: true})
+				send(sockBatch{eof: true, cut: len(buf) - cut})
 				return
 			}
 			if cut > 0 {
@@ -492,6 +497,9 @@ func (w *syncWriter) readSockets() error {
 			return protocol.SystemError(b.err, "cannot read the data channel socket %s", b.sock.path)
 		case b.eof:
 			active--
+			if b.cut > 0 {
+				w.log.Warn(fmt.Sprintf("data channel socket %s ended inside a message (%d bytes of it dropped): the source stopped mid-message; what it sent whole before is kept, and no state covers the dropped message", b.sock.path, b.cut))
+			}
 			n, unit := b.sock.msgs, "messages"
 			if !sm.cfg.Protobuf() {
 				n, unit = 0, "lines"

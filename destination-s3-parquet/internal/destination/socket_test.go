@@ -627,3 +627,75 @@ func TestNamespaceMappingApply(t *testing.T) {
 		}
 	}
 }
+
+// TestSocketCutMidMessage: a source that dies mid-message (killed; its
+// last buffer flushed in part) ends its socket inside a record. As with a
+// pipe cut mid-line, the destination keeps what came whole, echoes the
+// states before the cut, drops the cut record with a warning, and exits 0;
+// nothing claims the dropped record, so the next attempt reads it again.
+func TestSocketCutMidMessage(t *testing.T) {
+	cat := catalog(catalogStream{name: "users", namespace: "radar", schema: socketSchema})
+	for _, format := range []datachannel.Format{datachannel.FormatProtobuf, datachannel.FormatJSONL} {
+		t.Run(string(format), func(t *testing.T) {
+			paths := socketPaths(t, 1)
+			setChannel(t, "SOCKET", string(format), paths)
+			srv := s3test.Start(t)
+			ls, err := datachannel.Listen(paths)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ls.Close()
+			done := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				conns, err := ls.Accept(ctx)
+				if err != nil {
+					done <- err
+					return
+				}
+				var e datachannel.RecordEncoder
+				var b []byte
+				for _, m := range cat3(recs("users", "u0", 0, 3), st("users", "u0", 1, 3), recs("users", "u0", 3, 2)) {
+					switch {
+					case m.rec != nil && format == datachannel.FormatProtobuf:
+						b = append(b, m.rec.encode(&e)...)
+					case m.rec != nil:
+						b = append(b, m.rec.jsonLine()...)
+					case format == datachannel.FormatProtobuf:
+						b = datachannel.AppendProtocolFrame(b, []byte(m.state.line()))
+					default:
+						b = append(b, m.state.line()+"\n"...)
+					}
+				}
+				var last []byte
+				if format == datachannel.FormatProtobuf {
+					last = (sockRecord{stream: "users", part: "u0", i: 5}).encode(&e)
+				} else {
+					last = []byte((sockRecord{stream: "users", part: "u0", i: 5}).jsonLine())
+				}
+				b = append(b, last[:len(last)/2]...)
+				_, err = conns[0].Write(b)
+				conns[0].Close()
+				done <- err
+			}()
+			r := write(t, srv.Config(nil), cat, "")
+			if err := <-done; err != nil {
+				t.Fatalf("fake source: %v", err)
+			}
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s\n%s", r.code, r.stdout, r.stderr)
+			}
+			got := echoed(t, r)
+			if len(got) != 1 || got[0].State.ID != 1 {
+				t.Errorf("echoed %d states, want state 1 only:\n%s", len(got), r.stdout)
+			}
+			if rows := parquetRows(t, srv); len(rows) != 5 {
+				t.Errorf("%d rows written, want the 5 whole records", len(rows))
+			}
+			if !bytes.Contains(append(r.stdout, r.stderr...), []byte("ended inside a message")) {
+				t.Errorf("no warning about the cut message:\n%s\n%s", r.stdout, r.stderr)
+			}
+		})
+	}
+}
