@@ -19,6 +19,9 @@ var stageColors = []color.Color{
 	color.RGBA{0x1f, 0x77, 0xb4, 0xff}, // source: blue
 	color.RGBA{0xff, 0x7f, 0x0e, 0xff}, // destination: orange
 	color.RGBA{0x2c, 0xa0, 0x2c, 0xff}, // pipe: green
+	color.RGBA{0x9e, 0xda, 0x9e, 0xff}, // socket ×1: light green
+	color.RGBA{0x5c, 0xb8, 0x5c, 0xff}, // socket ×2
+	color.RGBA{0x17, 0x6b, 0x17, 0xff}, // socket ×4: dark green
 }
 
 // WriteChart draws rows/s per stage, one panel per table (each with its own

@@ -123,19 +123,36 @@ func (e *env) profile(ctx context.Context, tables []Table, res *Result) ([]Profi
 	var out []ProfileSummary
 	orig := e.opts
 	defer func() { e.opts = orig }()
+	type run struct {
+		table string
+		stage Stage
+	}
+	var runs []run
 	for _, t := range names {
-		srcProf := filepath.Join(e.opts.Profile, t+"-source.pprof")
-		dstProf := filepath.Join(e.opts.Profile, t+"-destination.pprof")
+		runs = append(runs, run{t, StagePipe})
+		if t != ManyStreamsTable {
+			// Speed mode: the same table over 2 sockets (PROTOBUF).
+			runs = append(runs, run{t, StageSocket2})
+		}
+	}
+	for _, rn := range runs {
+		t, label := rn.table, rn.table
+		if rn.stage != StagePipe {
+			label = fmt.Sprintf("%s (%s)", t, rn.stage)
+		}
+		file := strings.NewReplacer(" ", "-", "×", "x", "(", "", ")", "").Replace(label)
+		srcProf := filepath.Join(e.opts.Profile, file+"-source.pprof")
+		dstProf := filepath.Join(e.opts.Profile, file+"-destination.pprof")
 		e.opts.SourceBin, e.opts.DestinationBin = orig.ProfileSourceBin, orig.ProfileDestinationBin
 		e.opts.SourceEnv = append(append([]string(nil), orig.SourceEnv...), ProfileEnv+"="+srcProf)
 		e.opts.DestinationEnv = append(append([]string(nil), orig.DestinationEnv...), ProfileEnv+"="+dstProf)
-		m := e.measure(ctx, t, StagePipe, 0, rows[t])
-		e.logf("profile %-18s %s", t, m.line())
+		m := e.measure(ctx, t, rn.stage, 0, rows[t])
+		e.logf("profile %-18s %s", label, m.line())
 		if m.Err != "" {
-			return out, fmt.Errorf("profiled pipe of %s: %s", t, m.Err)
+			return out, fmt.Errorf("profiled %s of %s: %s", rn.stage, t, m.Err)
 		}
 		for _, p := range []struct{ proc, bin, path string }{{ProcSource, orig.ProfileSourceBin, srcProf}, {ProcDestination, orig.ProfileDestinationBin, dstProf}} {
-			ps := ProfileSummary{Table: t, Process: p.proc, Path: p.path, Wall: m.Wall}
+			ps := ProfileSummary{Table: label, Process: p.proc, Path: p.path, Wall: m.Wall}
 			if st := m.Proc(p.proc); st != nil {
 				ps.CPU = st.CPU
 			}

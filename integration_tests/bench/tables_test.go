@@ -136,3 +136,11 @@ func BenchmarkRenderRows(b *testing.B) {
 		})
 	}
 }
+
+// TestStageColors: every stage has a bar colour (the chart indexes them by
+// stage).
+func TestStageColors(t *testing.T) {
+	if len(stageColors) < len(Stages) {
+		t.Fatalf("%d stage colours for %d stages", len(stageColors), len(Stages))
+	}
+}

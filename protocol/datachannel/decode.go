@@ -102,6 +102,23 @@ type field struct {
 
 // nextField parses the field at the start of b and returns the rest.
 func nextField(b []byte) (field, []byte, error) {
+	// Nearly every field of a record has a one-byte key and a one-byte
+	// varint or length (a value message, a short string, a small integer):
+	// read those without the general varint decoding.
+	if len(b) >= 2 && b[0] < 0x80 && b[1] < 0x80 && b[0]>>3 != 0 {
+		switch num, wire := int(b[0]>>3), int(b[0]&7); {
+		case wire == wireVarint:
+			return field{num: num, wire: wire, u: uint64(b[1])}, b[2:], nil
+		case wire == wireBytes && int(b[1]) <= len(b)-2:
+			end := 2 + int(b[1])
+			return field{num: num, wire: wire, b: b[2:end:end]}, b[end:], nil
+		}
+	}
+	return nextFieldSlow(b)
+}
+
+// nextFieldSlow is nextField for any field.
+func nextFieldSlow(b []byte) (field, []byte, error) {
 	var f field
 	key, n := binary.Uvarint(b)
 	if n <= 0 {

@@ -196,6 +196,18 @@ func appendDirect(app appender, v *datachannel.Value, row *row) bool {
 			a.b.Append(v.Int)
 		}
 		return true
+	case *float64Appender:
+		// The JSON path formats the double in its shortest form and parses
+		// it back: the same bits, which this appends without the round trip.
+		if v.Kind != datachannel.ValueNumber || math.IsNaN(v.Float) || math.IsInf(v.Float, 0) {
+			return false
+		}
+		if a.b.Len() < a.b.Cap() {
+			a.b.UnsafeAppend(v.Float)
+		} else {
+			a.b.Append(v.Float)
+		}
+		return true
 	case *stringAppender:
 		if v.Kind != datachannel.ValueString {
 			return false
