@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/cognitivo/radar-connectors/integration_tests/duck"
 	"github.com/cognitivo/radar-connectors/integration_tests/harness"
 	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/runner"
 )
 
 // The tests below run the connector images as the Airbyte platform does
@@ -83,8 +85,12 @@ func expectPlatformSuccess(t *testing.T, res *harness.PlatformResult) {
 		t.Errorf("platform: %s", p)
 	}
 	if res.SourceExitFile != 0 || res.DestinationExitFile != 0 || res.SourceCode != 0 || res.DestinationCode != 0 {
-		t.Fatalf("exitCode.txt source %d destination %d (containers %d, %d)\nerrors: %+v\nsource stderr: %s\ndestination stderr: %s\nwrappers: %s %s",
-			res.SourceExitFile, res.DestinationExitFile, res.SourceCode, res.DestinationCode, res.Errors(),
+		var errs []string
+		for _, e := range res.Errors() {
+			errs = append(errs, fmt.Sprintf("%s: %s (%s)", e.FailureType, e.Message, e.InternalMessage))
+		}
+		t.Fatalf("exitCode.txt source %d destination %d (containers %d, %d)\nerrors: %s\nsource stderr: %s\ndestination stderr: %s\nwrappers: %s %s",
+			res.SourceExitFile, res.DestinationExitFile, res.SourceCode, res.DestinationCode, strings.Join(errs, "; "),
 			res.SourceStderr, res.DestinationStderr, res.SourceWrapper, res.DestinationWrapper)
 	}
 	if len(res.Acks) != res.StatesSent || res.StatesSent == 0 {
@@ -275,4 +281,99 @@ func TestPlatformCDC(t *testing.T) {
 		expectPlatformSuccess(t, res)
 		return res.SyncResult
 	})
+}
+
+// TestPlatformSocketMode runs the images as the platform does in speed mode
+// (harness.PlatformSync with a data channel: both containers mount the
+// sockets volume at /var/run/sockets and get DATA_CHANNEL_MEDIUM=SOCKET,
+// the format and DATA_CHANNEL_SOCKET_PATHS=/var/run/sockets/
+// airbyte_socket_<i>.sock; the destination's stdin FIFO is opened and left
+// empty; the destination's states are matched to the source's copies by
+// id). A full refresh runs in STDIO, socket/protobuf and socket/jsonl into
+// three bucket paths: each must equal MySQL, and the socket ones the STDIO
+// one cell for cell. Then an incremental sync in socket/protobuf, and a
+// second one resumed from its acknowledged states.
+func TestPlatformSocketMode(t *testing.T) {
+	srcImg, dstImg := platformImages(t)
+	e := newEnv(t, 800)
+	srcCfg := e.sourceConfig()
+	cat := e.discover(srcCfg)
+	only := map[string]bool{"store": true, "product": true}
+	full := configure(cat, protocol.SyncModeFullRefresh, protocol.DestinationOverwrite, 1, nil, only)
+	path := func(mode string) string { return bucketPath + "/mode=" + harness.ModeName(mode) }
+	modes := []string{"stdio", "socket/protobuf", "socket/jsonl"}
+	// socket/protobuf gets 4 sockets, the platform's count for CPU limits
+	// of 2 (2 × the smaller limit); socket/jsonl the harness's 2.
+	sockets := map[string]int{"socket/protobuf": 4, "socket/jsonl": 2}
+	for _, mode := range modes {
+		res := e.platformSync(srcImg, dstImg, srcCfg, e.destinationConfig(map[string]any{"s3_bucket_path": path(mode)}), full, nil,
+			func(p *harness.PlatformSync) { p.Sync.DataChannel, p.Sync.Sockets = mode, sockets[mode] })
+		expectPlatformSuccess(t, res)
+		expectDataChannel(t, res, mode, sockets[mode])
+	}
+	ctx := context.Background()
+	for _, s := range full.Streams {
+		files := map[string][]string{}
+		for _, mode := range modes {
+			f, err := e.s3.Download(ctx, bucket, path(mode)+"/"+s.Stream.Name+"/", t.TempDir())
+			if err != nil || len(f) == 0 {
+				t.Fatalf("stream %s, %s: %d files: %v", s.Stream.Name, mode, len(f), err)
+			}
+			files[mode] = f
+			diff, err := duck.CompareTable(ctx, e.db, e.dbName, s.Stream.Name, e.duck, f, duck.CompareOptions{})
+			if err != nil {
+				t.Fatalf("compare %s (%s): %v", s.Stream.Name, mode, err)
+			}
+			if !diff.OK() {
+				t.Errorf("%s: %s", mode, diff.Summary(10))
+			}
+		}
+		for _, mode := range modes[1:] {
+			e.compareParquet(s.Stream, "stdio", files["stdio"], mode, files[mode])
+		}
+	}
+
+	socket := func(p *harness.PlatformSync) { p.Sync.DataChannel = "socket/protobuf" }
+	inc := configure(cat, protocol.SyncModeIncremental, protocol.DestinationAppend, 1, cursors, only)
+	first := e.platformSync(srcImg, dstImg, srcCfg, e.destinationConfig(nil), inc, nil, socket)
+	expectPlatformSuccess(t, first)
+	expectDataChannel(t, first, "socket/protobuf", 2)
+	if _, err := e.db.Exec("UPDATE product SET price = price + 1, updated_at = '2030-01-01 00:00:00' WHERE id <= 20"); err != nil {
+		t.Fatal(err)
+	}
+	second := e.platformSync(srcImg, dstImg, srcCfg, e.destinationConfig(nil), inc, first.NextState(), socket)
+	expectPlatformSuccess(t, second)
+	if n := second.Records[e.dbName+".product"]; n < 20 || n > 40 {
+		t.Errorf("resumed sync read %d product records (sourceStats), want the 20 updated (plus boundary duplicates)", n)
+	}
+	e.compareLatest("product", "id", "updated_at")
+	e.compareLatest("store", "Id", "Modified_At")
+}
+
+// expectDataChannel checks from the connectors' logs that a socket-mode
+// platform sync ran in mode over n sockets: the source's "data channel:
+// SOCKET/..." line, and the destination reading the last socket under
+// /var/run/sockets.
+func expectDataChannel(t *testing.T, res *harness.PlatformResult, mode string, n int) {
+	t.Helper()
+	if !strings.HasPrefix(mode, "socket") {
+		return
+	}
+	m, _ := runner.ParseDataChannelMode(mode)
+	want := fmt.Sprintf("data channel: SOCKET/%s over %d sockets", m.Format, n)
+	logged := func(msgs []protocol.Message, s string) bool {
+		for _, m := range msgs {
+			if m.Type == protocol.TypeLog && strings.Contains(m.Log.Message, s) {
+				return true
+			}
+		}
+		return false
+	}
+	if !logged(res.SourceMessages, want) {
+		t.Errorf("%s: the source did not log %q", mode, want)
+	}
+	sock := fmt.Sprintf("%s/%s%d%s", harness.SocketPath, runner.SocketFilePrefix, n, runner.SocketFileSuffix)
+	if !logged(res.DestinationMessages, sock) {
+		t.Errorf("%s: the destination did not log reading %s", mode, sock)
+	}
 }

@@ -38,53 +38,64 @@ func TestSocketParquetEqualsStdio(t *testing.T) {
 			}
 			files[mode] = f
 		}
-		want, err := e.duck.Describe(files["stdio"])
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cols []string
-		for _, c := range want {
-			if c.Name != "_airbyte_raw_id" && c.Name != "_airbyte_extracted_at" {
-				cols = append(cols, quoteIdent(c.Name))
-			}
-		}
-		var order []string
-		for _, k := range s.Stream.SourceDefinedPrimaryKey {
-			if len(k) == 1 {
-				order = append(order, quoteIdent(k[0]))
-			}
-		}
-		if len(order) == 0 {
-			order = cols
-		}
 		for _, mode := range harness.DataChannelModes[1:] {
-			got, err := e.duck.Describe(files[mode])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("stream %s: %s columns differ from stdio's:\n  stdio: %v\n  %s: %v", s.Stream.Name, mode, want, mode, got)
-				continue
-			}
-			a, b := duck.ParquetSource(files["stdio"]), duck.ParquetSource(files[mode])
-			sel := strings.Join(cols, ", ")
-			var na, nb int
-			e.duck.DB.QueryRow("SELECT count(*) FROM " + a).Scan(&na)
-			e.duck.DB.QueryRow("SELECT count(*) FROM " + b).Scan(&nb)
-			if na != nb {
-				t.Errorf("stream %s: stdio wrote %d rows, %s %d", s.Stream.Name, na, mode, nb)
-			}
-			for _, side := range []struct{ name, from, minus string }{{"only in stdio", a, b}, {"only in " + mode, b, a}} {
-				q := fmt.Sprintf("SELECT %s FROM (SELECT %s FROM %s EXCEPT ALL SELECT %s FROM %s) ORDER BY %s LIMIT 5",
-					sel, sel, side.from, sel, side.minus, strings.Join(order, ", "))
-				rows, err := e.duck.DB.Query(q)
-				if err != nil {
-					t.Fatalf("stream %s: %v", s.Stream.Name, err)
-				}
-				for _, r := range scanRows(t, rows) {
-					t.Errorf("stream %s: row %s: %s", s.Stream.Name, side.name, r)
-				}
-			}
+			e.compareParquet(s.Stream, "stdio", files["stdio"], mode, files[mode])
+		}
+	}
+}
+
+// compareParquet checks that the Parquet files got (written by the sync
+// named gotName) hold the same rows as want (wantName's) cell for cell:
+// the same columns and types, and the same multiset of rows over every
+// column but _airbyte_raw_id and _airbyte_extracted_at. Differences are
+// listed in primary key order.
+func (e *env) compareParquet(stream protocol.Stream, wantName string, want []string, gotName string, got []string) {
+	t := e.t
+	t.Helper()
+	wantCols, err := e.duck.Describe(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for _, c := range wantCols {
+		if c.Name != "_airbyte_raw_id" && c.Name != "_airbyte_extracted_at" {
+			cols = append(cols, quoteIdent(c.Name))
+		}
+	}
+	var order []string
+	for _, k := range stream.SourceDefinedPrimaryKey {
+		if len(k) == 1 {
+			order = append(order, quoteIdent(k[0]))
+		}
+	}
+	if len(order) == 0 {
+		order = cols
+	}
+	gotCols, err := e.duck.Describe(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(gotCols) != fmt.Sprint(wantCols) {
+		t.Errorf("stream %s: %s columns differ from %s's:\n  %s: %v\n  %s: %v", stream.Name, gotName, wantName, wantName, wantCols, gotName, gotCols)
+		return
+	}
+	a, b := duck.ParquetSource(want), duck.ParquetSource(got)
+	sel := strings.Join(cols, ", ")
+	var na, nb int
+	e.duck.DB.QueryRow("SELECT count(*) FROM " + a).Scan(&na)
+	e.duck.DB.QueryRow("SELECT count(*) FROM " + b).Scan(&nb)
+	if na != nb {
+		t.Errorf("stream %s: %s wrote %d rows, %s %d", stream.Name, wantName, na, gotName, nb)
+	}
+	for _, side := range []struct{ name, from, minus string }{{"only in " + wantName, a, b}, {"only in " + gotName, b, a}} {
+		q := fmt.Sprintf("SELECT %s FROM (SELECT %s FROM %s EXCEPT ALL SELECT %s FROM %s) ORDER BY %s LIMIT 5",
+			sel, sel, side.from, sel, side.minus, strings.Join(order, ", "))
+		rows, err := e.duck.DB.Query(q)
+		if err != nil {
+			t.Fatalf("stream %s: %v", stream.Name, err)
+		}
+		for _, r := range scanRows(t, rows) {
+			t.Errorf("stream %s: row %s: %s", stream.Name, side.name, r)
 		}
 	}
 }

@@ -14,6 +14,11 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
+	"github.com/cognitivo/radar-connectors/protocol/protocoltest"
+	"github.com/cognitivo/radar-connectors/protocol/runner"
 )
 
 // The driver below plays the Airbyte platform's orchestrator and sidecar
@@ -27,7 +32,17 @@ import (
 //     escalation (docker: --user 1000:1000 --cap-drop ALL
 //     --security-opt no-new-privileges);
 //   - ArchitectureDecider.kt buildNonSocketEnvironment / envList:
-//     DATA_CHANNEL_FORMAT=JSONL and DATA_CHANNEL_MEDIUM=STDIO;
+//     DATA_CHANNEL_FORMAT=JSONL and DATA_CHANNEL_MEDIUM=STDIO; in socket
+//     mode (PlatformSync with Sync.DataChannel socket/...),
+//     buildSocketEnvironment: the format, DATA_CHANNEL_MEDIUM=SOCKET and
+//     DATA_CHANNEL_SOCKET_PATHS=/var/run/sockets/airbyte_socket_<i>.sock;
+//   - VolumeFactory.kt socket() and replication(): in socket mode one
+//     emptyDir volume ("unix-socket-volume", medium Memory) mounted at
+//     /var/run/sockets in the orchestrator, source and destination
+//     containers, with the pod security context of
+//     WorkloadSecurityContextProvider.kt socketRootlessPodSecurityContext
+//     (runAsUser/runAsGroup/fsGroup 1000): here a host directory (SocketVolume)
+//     mounted in both containers at SocketPath;
 //   - ConnectorPodFactory.kt buildMainContainer for spec, check, discover:
 //     `sh -c <connectorOperation(...)>` in /config, and the sidecar
 //     (ConnectorWatcher.kt areNeededFilesPresent / processConnectorOutput)
@@ -36,6 +51,29 @@ import (
 // PlatformEnv is what the launcher sets on connector containers
 // (ArchitectureDecider.kt, buildLegacyEnvironment).
 var PlatformEnv = []string{"DATA_CHANNEL_FORMAT=JSONL", "DATA_CHANNEL_MEDIUM=STDIO"}
+
+// SocketPath is where the replication pod mounts the sockets volume in
+// socket mode (ArchitectureConstants.kt SOCKET_PATH).
+const SocketPath = "/var/run/sockets"
+
+// SocketVolume makes the host directory mounted at SocketPath in both
+// containers, as the pod's "unix-socket-volume" emptyDir is with fsGroup
+// 1000: mode 0777 (an emptyDir's), group 1000 and setgid (the kubelet's
+// fsGroup ownership change). The source (uid 1000) creates the sockets in
+// it and the destination (uid 1000) connects to them.
+func SocketVolume(parent string) (string, error) {
+	dir := filepath.Join(parent, "sockets")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return "", err
+	}
+	if err := os.Chown(dir, -1, 1000); err != nil && !errors.Is(err, syscall.EPERM) {
+		return "", err
+	}
+	if err := os.Chmod(dir, 0o777|os.ModeSetgid); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
 
 // PlatformDir makes a host directory mounted as a container's working
 // directory: owned by group 1000 and group-writable (setgid, so files the
@@ -89,12 +127,18 @@ type Container struct {
 // launcher's security context and environment. extra are more docker run
 // arguments placed before the image (e.g. -e pairs).
 func StartContainer(ctx context.Context, name, image, dir, workdir, script string, extra ...string) (*Container, error) {
+	return startContainer(ctx, name, image, dir, workdir, script, PlatformEnv, extra...)
+}
+
+// startContainer is StartContainer with the data channel environment env
+// in place of PlatformEnv.
+func startContainer(ctx context.Context, name, image, dir, workdir, script string, env []string, extra ...string) (*Container, error) {
 	args := []string{"run", "--rm", "--name", name,
 		"--user", "1000:1000", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
 		"--network", "host",
 		"-v", dir + ":" + workdir, "-w", workdir,
 		"--entrypoint", "sh"}
-	for _, e := range PlatformEnv {
+	for _, e := range env {
 		args = append(args, "-e", e)
 	}
 	args = append(args, extra...)
@@ -200,6 +244,10 @@ type PlatformSync struct {
 	Catalog, DestinationCatalog     []byte
 	State                           []byte
 	// Sync's callbacks and options (OnSourceLine, Pause, KeepRecords...).
+	// Sync.DataChannel "socket/protobuf" or "socket/jsonl" ("socket":
+	// protobuf) runs the sync in socket mode (see Run), with
+	// Sync.Sockets sockets (default 2); "" or "stdio" is STDIO
+	// (RADAR_DATA_CHANNEL is not read: the platform tests choose).
 	Sync Sync
 	// OnContainers, if set, gets the two containers and directories once
 	// both started (a test stops the sync by creating TERMINATED).
@@ -222,8 +270,48 @@ type PlatformResult struct {
 // stdout FIFO to the destination's stdin FIFO (each STATE gets its integer
 // id inside the state object), reads the destination's acknowledgements and
 // both exitCode.txt files.
+//
+// In socket mode both containers also get the sockets volume at
+// SocketPath and the data channel environment; the driver plays the
+// bookkeeper (PLATFORM_MODE=BOOKKEEPER): it opens the destination's stdin
+// FIFO (the wrapper's `< stdin` waits for it) and writes nothing to it,
+// keeping it open until the destination's stdout has ended, as the
+// orchestrator does without its DestinationWriter (BookkeeperBeanFactory.kt
+// runs SourceReader, MessageProcessor and DestinationReader only); it reads
+// both stdout FIFOs and matches the destination's states to the source's
+// copies with runner.SocketLedger. It never reads the sockets: Records is
+// what the source's STREAM states count (sourceStats.recordCount), as the
+// bookkeeper counts.
 func (p *PlatformSync) Run(ctx context.Context) (*PlatformResult, error) {
 	start := time.Now()
+	mode := runner.Stdio
+	if dc := p.Sync.DataChannel; dc != "" {
+		var err error
+		if mode, err = runner.ParseDataChannelMode(dc); err != nil {
+			return nil, err
+		}
+		if mode.Auto {
+			return nil, fmt.Errorf("data channel %q: the platform sync needs stdio or socket", dc)
+		}
+	}
+	socket := mode.Medium == datachannel.MediumSocket
+	env, extra := PlatformEnv, []string(nil)
+	if socket {
+		n := p.Sync.Sockets
+		if n <= 0 {
+			n = 2
+		}
+		paths, err := runner.SocketPaths(SocketPath, runner.SocketFilePrefix, n)
+		if err != nil {
+			return nil, err
+		}
+		vol, err := SocketVolume(p.WorkDir)
+		if err != nil {
+			return nil, err
+		}
+		env = datachannel.Config{Medium: mode.Medium, Format: mode.Format, SocketPaths: paths}.Environ()
+		extra = []string{"-v", vol + ":" + SocketPath}
+	}
 	srcDir, err := PlatformDir(p.WorkDir, "source")
 	if err != nil {
 		return nil, err
@@ -262,11 +350,11 @@ func (p *PlatformSync) Run(ctx context.Context) (*PlatformResult, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	dst, err := StartContainer(ctx, p.Name+"-destination", p.DestinationImage, dstDir, DestDir, DestinationScript())
+	dst, err := startContainer(ctx, p.Name+"-destination", p.DestinationImage, dstDir, DestDir, DestinationScript(), env, extra...)
 	if err != nil {
 		return nil, err
 	}
-	src, err := StartContainer(ctx, p.Name+"-source", p.SourceImage, srcDir, SourceDir, SourceScript())
+	src, err := startContainer(ctx, p.Name+"-source", p.SourceImage, srcDir, SourceDir, SourceScript(), env, extra...)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +417,12 @@ func (p *PlatformSync) Run(ctx context.Context) (*PlatformResult, error) {
 	s := p.Sync
 	s.idInState = true
 	res := &SyncResult{}
-	writeErr := s.pump(res, srcOut, dstIn, dstOut)
+	var writeErr error
+	if socket {
+		p.bookkeep(&s, res, src, srcDir, dstDir, srcOut, dstIn, dstOut)
+	} else {
+		writeErr = s.pump(res, srcOut, dstIn, dstOut)
+	}
 	srcOut.Close()
 	dstOut.Close()
 	res.SourceCode, res.DestinationCode = src.Wait(), dst.Wait()
@@ -349,6 +442,53 @@ func (p *PlatformSync) Run(ctx context.Context) (*PlatformResult, error) {
 	}
 	return out, ctx.Err()
 }
+
+// bookkeep plays the orchestrator in socket mode (PLATFORM_MODE=BOOKKEEPER)
+// until both stdout FIFOs have ended: the source's stdout carries the state
+// copies, stream statuses and logs, the destination's its committed states,
+// and the destination's stdin stays open and empty until the destination's
+// stdout has ended. When the source's container fails, the driver gives
+// the destination socketFailureGrace to end, then creates TERMINATED as
+// the orchestrator's exit trap does when the replication fails.
+func (p *PlatformSync) bookkeep(s *Sync, res *SyncResult, src *Container, srcDir, dstDir string, srcOut, dstIn, dstOut *os.File) {
+	res.Records = map[string]int64{}
+	if s.KeepRecords {
+		res.Data = map[string][]json.RawMessage{}
+	}
+	sp := &socketPlatform{s: s, res: res, ledger: runner.NewSocketLedger(), counts: map[stateKey]int64{}, v: protocoltest.Default()}
+	dstDone := make(chan struct{})
+	go func() {
+		defer close(dstDone)
+		sp.readDestination(dstOut)
+	}()
+	sp.readSource(srcOut)
+	select {
+	case <-dstDone:
+	case <-src.Done():
+		if src.Wait() != 0 {
+			select {
+			case <-dstDone:
+			case <-time.After(socketFailureGrace):
+				_ = Terminate(srcDir, dstDir)
+			}
+		}
+	}
+	<-dstDone
+	dstIn.Close()
+	sp.ledger.Finish()
+	res.StatesSent, _ = sp.ledger.Counts()
+	res.Problems = append(res.Problems, sp.ledger.Problems()...)
+	for _, m := range res.SourceMessages {
+		if m.Type == protocol.TypeState && m.State.Type == protocol.StateStream && m.State.Stream != nil &&
+			m.State.SourceStats != nil && m.State.SourceStats.RecordCount != nil {
+			res.Records[m.State.Stream.StreamDescriptor.String()] += m.State.SourceStats.RecordCount.Int()
+		}
+	}
+}
+
+// socketFailureGrace is how long the driver waits for the destination to
+// end after the source's container failed in socket mode.
+const socketFailureGrace = 30 * time.Second
 
 // Terminate creates the TERMINATED marker in both working directories, as
 // the orchestrator's exit trap does (ContainerCommandFactory.orchestrator).
