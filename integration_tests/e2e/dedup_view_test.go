@@ -138,7 +138,12 @@ func (e *env) versions(stream string) int {
 // deleted in MySQL is never read again by a cursor sync, so the view still
 // shows its last version: the test asserts exactly that.
 func TestAppendDedupViewCursor(t *testing.T) {
+	harness.ForEachDataChannel(t, appendDedupViewCursor)
+}
+
+func appendDedupViewCursor(t *testing.T, mode string) {
 	e := newEnv(t, 500)
+	e.mode = mode
 	srcCfg, dstCfg := e.sourceConfig(), e.destinationConfig(nil)
 	cat := dedupCatalog(t, e.discover(srcCfg), []string{"atualizado_em"})
 	catFile := harness.WriteJSON(t, "catalog.json", cat)
@@ -175,7 +180,12 @@ func TestAppendDedupViewCursor(t *testing.T) {
 // equals MySQL exactly, including a key deleted and inserted again and a
 // key updated and deleted within one sync.
 func TestAppendDedupViewCDC(t *testing.T) {
+	harness.ForEachDataChannel(t, appendDedupViewCDC)
+}
+
+func appendDedupViewCDC(t *testing.T, mode string) {
 	e := newEnvOn(t, harness.StartMariaDB(t, harness.ServerOptions{Binlog: true}), "dedup", fixture.Options{Rows: 300, Seed: 13})
+	e.mode = mode
 	srcCfg := e.cdcSourceConfig()
 	dstCfg := e.destinationConfig(nil)
 	cat := dedupCatalog(t, e.discover(srcCfg), nil)

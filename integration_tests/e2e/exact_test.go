@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cognitivo/radar-connectors/integration_tests/duck"
+	"github.com/cognitivo/radar-connectors/integration_tests/harness"
 	"github.com/cognitivo/radar-connectors/protocol"
 )
 
@@ -32,7 +33,12 @@ var timeLimitsRows = []string{
 // the exact text in _airbyte_additional_properties under the column's
 // name, else the typed column.
 func TestTypeZooAndTimeLimitsExact(t *testing.T) {
+	harness.ForEachDataChannel(t, typeZooAndTimeLimitsExact)
+}
+
+func typeZooAndTimeLimitsExact(t *testing.T, mode string) {
 	e := newEnv(t, 60)
+	e.mode = mode
 	if _, err := e.db.Exec(timeLimitsDDL); err != nil {
 		t.Fatal(err)
 	}

@@ -213,7 +213,12 @@ const sigtermLimit = 3 * time.Second
 // valid output, acknowledges only durable data, aborts its multipart upload
 // and leaves no partial object; a rerun completes the table.
 func TestDestinationSIGTERMMidFile(t *testing.T) {
+	harness.ForEachDataChannel(t, destinationSIGTERMMidFile)
+}
+
+func destinationSIGTERMMidFile(t *testing.T, mode string) {
 	e := newSyncEnv(t, 500)
+	e.mode = mode
 	e.cat = incremental(e.cat)
 	cfg := destinationConfig(t, targetOf(e.s3), killConfig)
 	res, took := stopMidSync(t, e, cfg, destinationStopAt, true, "destination", syscall.SIGTERM)
@@ -239,7 +244,12 @@ func TestDestinationSIGTERMMidFile(t *testing.T) {
 // stream INCOMPLETE and a TRACE ERROR; the destination commits what it got;
 // a rerun completes the table.
 func TestSourceSIGTERMMidStream(t *testing.T) {
+	harness.ForEachDataChannel(t, sourceSIGTERMMidStream)
+}
+
+func sourceSIGTERMMidStream(t *testing.T, mode string) {
 	e := newSyncEnv(t, 500)
+	e.mode = mode
 	e.cat = incremental(e.cat)
 	cfg := destinationConfig(t, targetOf(e.s3), killConfig)
 	res, took := stopMidSync(t, e, cfg, sourceStopAt, false, "source", syscall.SIGTERM)
