@@ -20,7 +20,12 @@ import (
 // sends (list, put, multipart create, part, complete). The requests are
 // retried and the sync completes with every row exactly once.
 func TestS3TransientFaults(t *testing.T) {
+	harness.ForEachDataChannel(t, s3TransientFaults)
+}
+
+func s3TransientFaults(t *testing.T, mode string) {
 	e := newSyncEnv(t, 1000)
+	e.mode = mode
 	proxy := harness.StartS3Proxy(t, e.s3.Endpoint, false)
 	plan := map[string]map[int]harness.S3Fault{
 		"ListObjects":             {1: harness.S3SlowDown},
@@ -57,7 +62,11 @@ var writeOps = map[string]bool{"PutObject": true, "CreateMultipartUpload": true,
 // permanentFault runs a sync whose first stream ("small") completes and is
 // acknowledged before the second ("big") starts; fault is called on every
 // request once big's first part has been uploaded and returns the fault
-// to answer from then on.
+// to answer from then on. It runs in STDIO mode only: a socket-mode source
+// reads the largest table first, as key ranges on every socket, so small
+// does not come first (in socket mode, with big's first record held, small
+// was never acknowledged within 20 s: not yet understood, see the stop 19
+// note).
 func permanentFault(t *testing.T, e *syncEnv, fault func(op string, r *http.Request) harness.S3Fault) *harness.SyncResult {
 	t.Helper()
 	proxy := harness.StartS3Proxy(t, e.s3.Endpoint, false)

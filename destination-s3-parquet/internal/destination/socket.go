@@ -733,7 +733,19 @@ func (w *syncWriter) ackSocketStates() error {
 				i--
 				continue
 			}
-			if p.seq >= low || !p.counted || p.id != p.ids.last+1 {
+			if !p.counted || p.id != p.ids.last+1 {
+				continue
+			}
+			// A stream's state needs only that stream's records before it
+			// to be durable: partitions of other streams arrive
+			// interleaved on other sockets, and a large stream's open file
+			// must not hold back a small stream's checkpoints. A GLOBAL
+			// state needs every stream's.
+			if p.stream != nil && p.ids != &w.sock.global {
+				if p.seq >= w.lowSeqOf(p.stream) {
+					continue
+				}
+			} else if p.seq >= low {
 				continue
 			}
 			var recs, size int64

@@ -400,6 +400,18 @@ func (w *syncWriter) lowSeq() int64 {
 	return low
 }
 
+// lowSeqOf is lowSeq for the records of one stream: the first of its
+// records not yet in a completed object (or seq+1 when all are).
+func (w *syncWriter) lowSeqOf(s *stream) int64 {
+	low := w.seq + 1
+	for f := range w.files {
+		if f.stream == s {
+			low = min(low, f.firstSeq)
+		}
+	}
+	return low
+}
+
 // ackReady echoes, in order, every pending state whose records are all in
 // completed objects.
 func (w *syncWriter) ackReady() error {

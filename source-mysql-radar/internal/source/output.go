@@ -101,7 +101,8 @@ func (o *output) StreamStatus(d protocol.StreamDescriptor, status protocol.Strea
 }
 
 // State writes a checkpoint and flushes. In socket mode it first numbers it
-// (the stream's next id, or the next GLOBAL id) and names its partition,
+// (the stream's next id, or the next GLOBAL id, unless the caller already
+// did) and names its partition,
 // writes it to the socket after the partition's records, then copies it to
 // stdout.
 func (o *output) State(msg *protocol.StateMessage, partition string) error {
@@ -111,8 +112,10 @@ func (o *output) State(msg *protocol.StateMessage, partition string) error {
 		}
 		return o.stdout.Flush()
 	}
-	id := o.ids.next(msg)
-	msg.ID = &id
+	if msg.ID == nil {
+		id := o.ids.next(msg)
+		msg.ID = &id
+	}
 	msg.PartitionID = partition
 	if err := o.protocolMessage(&protocol.Message{Type: protocol.TypeState, State: msg}); err != nil {
 		return err

@@ -205,10 +205,23 @@ func parseKeyValues(p *streamPlan, vals []string) ([][]byte, error) {
 // splitCheckpoint writes the state of a range's progress: st is the
 // range's own state (a key position, or Done at its end). Under the
 // split's lock it records the position, builds the stream state from
-// every range's last position and writes it, so that state ids follow
-// the order of their content. The range that finishes last writes the
-// final state of the full refresh instead.
+// every range's last position and numbers it, so that state ids follow
+// the order of their content; it writes it after the lock. The range that
+// finishes last writes the final state of the full refresh instead.
 func (s *streamRun) splitCheckpoint(st *state.Stream) error {
+	msg := s.splitState(st)
+	// Written outside the lock: a range whose socket is slow to drain must
+	// not hold up the checkpoints of the other ranges (the destination
+	// orders states by id, whatever socket they come on).
+	if err := s.r.out.State(msg, s.partition); err != nil {
+		return &outputError{err}
+	}
+	return nil
+}
+
+// splitState records st as the range's position and returns the stream's
+// state, numbered under the same lock as its content was built.
+func (s *streamRun) splitState(st *state.Stream) *protocol.StateMessage {
 	sr := s.split
 	sr.mu.Lock()
 	defer sr.mu.Unlock()
@@ -234,10 +247,11 @@ func (s *streamRun) splitCheckpoint(st *state.Stream) error {
 		Stream:      &protocol.StreamState{StreamDescriptor: s.p.desc, StreamState: full.Marshal()},
 		SourceStats: protocol.NewStateStats(s.sinceState),
 	}
-	if err := s.r.out.State(msg, s.partition); err != nil {
-		return &outputError{err}
+	if s.r.out.socket() {
+		id := s.r.out.ids.next(msg)
+		msg.ID = &id
 	}
-	return nil
+	return msg
 }
 
 // markRunning reports whether the caller is the first range to report the
