@@ -63,10 +63,9 @@ var writeOps = map[string]bool{"PutObject": true, "CreateMultipartUpload": true,
 // acknowledged before the second ("big") starts; fault is called on every
 // request once big's first part has been uploaded and returns the fault
 // to answer from then on. It runs in STDIO mode only: a socket-mode source
-// reads the largest table first, as key ranges on every socket, so small
-// does not come first (in socket mode, with big's first record held, small
-// was never acknowledged within 20 s: not yet understood, see the stop 19
-// note).
+// reads the largest table first, as key ranges on every socket, so while
+// one socket holds big's first record the other carries big's second range,
+// whose second part starts the fault before small is read at all.
 func permanentFault(t *testing.T, e *syncEnv, fault func(op string, r *http.Request) harness.S3Fault) *harness.SyncResult {
 	t.Helper()
 	proxy := harness.StartS3Proxy(t, e.s3.Endpoint, false)
