@@ -26,7 +26,11 @@ import (
 type output struct {
 	stdout *protocol.Writer
 
-	// Socket mode: exactly one of jsonl and frames is set.
+	// Socket mode: exactly one of jsonl and frames is set. jsonl locks
+	// itself; mu guards frames, enc and scratch, which a CDC read's binlog
+	// writer goroutine and its reader goroutine (stream statuses, states)
+	// both use.
+	mu     sync.Mutex
 	jsonl  *protocol.Writer
 	frames *bufio.Writer
 	conn   io.Closer
@@ -138,6 +142,8 @@ func (o *output) protocolMessage(m *protocol.Message) error {
 	if err != nil {
 		return fmt.Errorf("encode %s message: %w", m.Type, err)
 	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	o.scratch = datachannel.AppendProtocolFrame(o.scratch[:0], js)
 	if err := o.frame(o.scratch); err != nil {
 		return err
@@ -162,7 +168,9 @@ func (o *output) Close() error {
 	if !o.socket() {
 		return nil
 	}
+	o.mu.Lock()
 	err := o.flushSocket()
+	o.mu.Unlock()
 	if cerr := o.conn.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close the data channel socket: %w", cerr)
 	}

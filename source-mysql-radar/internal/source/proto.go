@@ -95,6 +95,8 @@ func protoChange(c protocol.MetaChange) (datachannel.ChangeType, datachannel.Cha
 // writeProto encodes one row as a protobuf record frame and writes it to
 // the socket. meta is nil when the stream has no metadata columns.
 func (o *output) writeProto(row *rowcodec.ProtoRow, prefix *datachannel.StreamPrefix, emittedAt int64, partition []byte, values [][]byte, meta *protoMeta) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	o.enc.Begin(prefix, emittedAt, partition)
 	if meta != nil {
 		row.Encode(&o.enc, values, meta.fill)
