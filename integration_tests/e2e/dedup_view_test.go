@@ -182,9 +182,9 @@ func appendDedupViewCursor(t *testing.T, mode string) {
 // key updated and deleted within one sync.
 func TestAppendDedupViewCDC(t *testing.T) {
 	// STDIO and socket JSONL in CI. In socket/protobuf this test failed
-	// intermittently on this machine (about 1 run in 30: once the second
-	// sync's GLOBAL state was not acknowledged, once a sync hung); it runs
-	// there with RADAR_DATA_CHANNEL=socket/protobuf until that is found.
+	// once in about 30 runs on this machine (the second sync's GLOBAL
+	// state was not acknowledged); it runs there with
+	// RADAR_DATA_CHANNEL=socket/protobuf until that is explained.
 	modes := []string{"stdio", "socket/jsonl"}
 	if m := os.Getenv(harness.EnvDataChannel); m != "" {
 		modes = []string{m}

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -162,7 +163,14 @@ func (s *Sync) runSocket(ctx context.Context, mode runner.DataChannelMode) (*Syn
 	go func() {
 		defer wg.Done()
 		p.readSource(srcOut)
-		rcancel()
+		// A source that ends before the relay reached its sockets (it
+		// failed early) stops the relay. One that ends after it did must
+		// not: its last messages may still be in the sockets, and the
+		// destination may not have connected yet (it gets them once it
+		// does, as on the platform).
+		if !p.srcConnected.Load() {
+			rcancel()
+		}
 	}()
 	go func() {
 		defer wg.Done()
@@ -196,6 +204,10 @@ type socketPlatform struct {
 	res    *SyncResult
 	ledger *runner.SocketLedger
 	v      *protocoltest.Validator
+
+	// srcConnected is set once the relay has connected to every source
+	// socket.
+	srcConnected atomic.Bool
 
 	mu sync.Mutex // res, counts
 	// counts are the records the relay forwarded for each state.
@@ -343,8 +355,13 @@ func (p *socketPlatform) relay(ctx context.Context, ln *datachannel.Listeners, s
 			dmu.Unlock()
 		}()
 	}
-	dstConns, acceptErr := ln.Accept(ctx)
 	dials.Wait()
+	if dialErr == nil {
+		p.srcConnected.Store(true)
+	}
+	dstConns, acceptErr := ln.Accept(ctx)
+	// A destination dialling after this would sit in the listen backlog.
+	ln.Close()
 	if dialErr != nil || acceptErr != nil {
 		for _, c := range srcConns {
 			if c != nil {
