@@ -255,6 +255,13 @@ func (e *env) stagePipe(ctx context.Context, m *Measurement, table string) error
 	}
 	r.Close()
 	w.Close()
+	return e.waitSync(ctx, m, src, dst, start, prefix)
+}
+
+// waitSync waits for a started source and destination (both killed after
+// procTimeout), records the wall time since start and both processes'
+// stats, and collects the Parquet output under prefix.
+func (e *env) waitSync(ctx context.Context, m *Measurement, src, dst *proc, start time.Time, prefix string) error {
 	kill := time.AfterFunc(procTimeout, func() {
 		src.kill()
 		dst.kill()
@@ -319,31 +326,7 @@ func (e *env) stageSocket(ctx context.Context, m *Measurement, table string, n i
 		src.Wait()
 		return err
 	}
-	kill := time.AfterFunc(procTimeout, func() {
-		src.kill()
-		dst.kill()
-	})
-	defer kill.Stop()
-	type done struct {
-		st  ProcStats
-		err error
-	}
-	srcDone := make(chan done, 1)
-	go func() {
-		st, err := src.Wait()
-		srcDone <- done{st, err}
-	}()
-	dstStats, derr := dst.Wait()
-	m.Wall = time.Since(start)
-	sd := <-srcDone
-	m.Procs = append(m.Procs, sd.st, dstStats)
-	if sd.err != nil {
-		return sd.err
-	}
-	if derr != nil {
-		return derr
-	}
-	return e.collectOutput(ctx, m, prefix)
+	return e.waitSync(ctx, m, src, dst, start, prefix)
 }
 
 // record writes the source's output for the named streams to path and
