@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 
 	"github.com/cognitivo/radar-connectors/destination-s3-parquet/internal/appender"
@@ -97,24 +98,7 @@ func benchmarkConvert(b *testing.B, noIndex bool, input []byte, schema string, n
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		rec := appender.New(pool, stream, appender.Options{})
-		var pw *parquetfile.Writer
-		write := func() {
-			batch := rec.NewRecordBatch()
-			defer batch.Release()
-			if pw == nil { // as the destination does: dictionaries chosen from the first row group
-				var err error
-				pw, err = parquetfile.New(stream.Schema, io.Discard, parquetfile.Options{
-					Codec: compress.Codecs.Snappy, PageSize: 1 << 20, DictPageSize: 1 << 20, Dictionary: true, Mem: pool,
-					NoDictionary: parquetfile.HighCardinalityColumns(batch),
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := pw.Write(batch); err != nil {
-				b.Fatal(err)
-			}
-		}
+		write, closeFile := discardWriter(b, stream, pool, rec)
 		r := protocol.NewReader(bytes.NewReader(input))
 		r.IndexRecordData(!noIndex)
 		for {
@@ -135,9 +119,7 @@ func benchmarkConvert(b *testing.B, noIndex bool, input []byte, schema string, n
 			}
 		}
 		write()
-		if err := pw.Close(); err != nil {
-			b.Fatal(err)
-		}
+		closeFile()
 		rec.Release()
 	}
 	b.StopTimer()
@@ -252,24 +234,7 @@ func benchmarkConvertProto(b *testing.B, frames []byte, schema string, n int) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		rec := appender.New(pool, stream, appender.Options{})
-		var pw *parquetfile.Writer
-		write := func() {
-			batch := rec.NewRecordBatch()
-			defer batch.Release()
-			if pw == nil {
-				var err error
-				pw, err = parquetfile.New(stream.Schema, io.Discard, parquetfile.Options{
-					Codec: compress.Codecs.Snappy, PageSize: 1 << 20, DictPageSize: 1 << 20, Dictionary: true, Mem: pool,
-					NoDictionary: parquetfile.HighCardinalityColumns(batch),
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := pw.Write(batch); err != nil {
-				b.Fatal(err)
-			}
-		}
+		write, closeFile := discardWriter(b, stream, pool, rec)
 		fr := datachannel.NewFrameReader(bytes.NewReader(frames), 256<<10)
 		for {
 			f, err := fr.Next()
@@ -291,11 +256,40 @@ func benchmarkConvertProto(b *testing.B, frames []byte, schema string, n int) {
 			}
 		}
 		write()
-		if err := pw.Close(); err != nil {
-			b.Fatal(err)
-		}
+		closeFile()
 		rec.Release()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/record")
+}
+
+// discardWriter returns write, which hands rec's rows to a Parquet writer
+// into io.Discard as a row group, and closeFile. The writer is created at
+// the first row group, as the destination does: dictionaries are chosen
+// from it.
+func discardWriter(b *testing.B, stream *arrowschema.Stream, pool memory.Allocator, rec *appender.Record) (write, closeFile func()) {
+	var pw *parquetfile.Writer
+	write = func() {
+		batch := rec.NewRecordBatch()
+		defer batch.Release()
+		if pw == nil {
+			var err error
+			pw, err = parquetfile.New(stream.Schema, io.Discard, parquetfile.Options{
+				Codec: compress.Codecs.Snappy, PageSize: 1 << 20, DictPageSize: 1 << 20, Dictionary: true, Mem: pool,
+				NoDictionary: parquetfile.HighCardinalityColumns(batch),
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := pw.Write(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	closeFile = func() {
+		if err := pw.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return write, closeFile
 }
