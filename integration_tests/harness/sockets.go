@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -146,36 +145,41 @@ func (s *Sync) runSocket(ctx context.Context, mode runner.DataChannelMode) (*Syn
 		res.Data = map[string][]json.RawMessage{}
 	}
 	p := &socketPlatform{s: s, res: res, ledger: runner.NewSocketLedger(), counts: map[stateKey]int64{}, v: protocoltest.Default()}
-	// The relays stop waiting for connections once either side's output
-	// has ended (its process is gone).
-	rctx, rcancel := context.WithCancel(ctx)
-	defer rcancel()
+	// Two deadlines for the relay. It stops dialling the source's sockets
+	// once the source's output has ended (a source that never accepted
+	// failed early; one whose destination failed is connected and then
+	// cut, so that its writes fail as on the platform). It stops waiting
+	// for the destination only once the destination's output has ended: a source
+	// that finished after the relay connected may have left its last
+	// messages in the sockets, and the destination gets them when it
+	// connects, as on the platform. (Deciding from the source's end
+	// whether the relay had connected raced with the relay itself: a fast
+	// source could be accepted, write everything and exit before the relay
+	// noted its connection, and the destination was left dialling a
+	// removed socket.)
+	dialCtx, dialCancel := context.WithCancel(ctx)
+	defer dialCancel()
+	acceptCtx, acceptCancel := context.WithCancel(ctx)
+	defer acceptCancel()
 	var wg sync.WaitGroup
 	var relays sync.WaitGroup
 	if relayLn != nil {
 		relays.Add(1)
 		go func() {
 			defer relays.Done()
-			p.relay(rctx, relayLn, srcPaths, mode.Format)
+			p.relay(dialCtx, acceptCtx, relayLn, srcPaths, mode.Format)
 		}()
 	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		p.readSource(srcOut)
-		// A source that ends before the relay reached its sockets (it
-		// failed early) stops the relay. One that ends after it did must
-		// not: its last messages may still be in the sockets, and the
-		// destination may not have connected yet (it gets them once it
-		// does, as on the platform).
-		if !p.srcConnected.Load() {
-			rcancel()
-		}
+		dialCancel()
 	}()
 	go func() {
 		defer wg.Done()
 		p.readDestination(dstOut)
-		rcancel()
+		acceptCancel()
 	}()
 	wg.Wait()
 	relays.Wait()
@@ -204,10 +208,6 @@ type socketPlatform struct {
 	res    *SyncResult
 	ledger *runner.SocketLedger
 	v      *protocoltest.Validator
-
-	// srcConnected is set once the relay has connected to every source
-	// socket.
-	srcConnected atomic.Bool
 
 	mu sync.Mutex // res, counts
 	// counts are the records the relay forwarded for each state.
@@ -336,8 +336,12 @@ func (p *socketPlatform) ack(c runner.SocketCommit) {
 
 // relay accepts the destination on every relay socket, connects to the
 // source's sockets, and copies each source socket to its destination
-// socket.
-func (p *socketPlatform) relay(ctx context.Context, ln *datachannel.Listeners, srcPaths []string, format datachannel.Format) {
+// socket. It dials until dialCtx is done and waits for the destination
+// until acceptCtx is done. When it could not reach the source (the source
+// ended first), it still accepts the destination and closes its sockets at
+// once: the destination reads an empty channel and ends, rather than
+// dialling a socket that no longer exists.
+func (p *socketPlatform) relay(dialCtx, acceptCtx context.Context, ln *datachannel.Listeners, srcPaths []string, format datachannel.Format) {
 	srcConns := make([]*net.UnixConn, len(srcPaths))
 	var dialErr error
 	var dials sync.WaitGroup
@@ -346,7 +350,7 @@ func (p *socketPlatform) relay(ctx context.Context, ln *datachannel.Listeners, s
 		dials.Add(1)
 		go func() {
 			defer dials.Done()
-			c, err := datachannel.Dial(ctx, path)
+			c, err := datachannel.Dial(dialCtx, path)
 			dmu.Lock()
 			srcConns[i] = c
 			if err != nil && dialErr == nil {
@@ -356,10 +360,7 @@ func (p *socketPlatform) relay(ctx context.Context, ln *datachannel.Listeners, s
 		}()
 	}
 	dials.Wait()
-	if dialErr == nil {
-		p.srcConnected.Store(true)
-	}
-	dstConns, acceptErr := ln.Accept(ctx)
+	dstConns, acceptErr := ln.Accept(acceptCtx)
 	// A destination dialling after this would sit in the listen backlog.
 	ln.Close()
 	if dialErr != nil || acceptErr != nil {
@@ -371,8 +372,9 @@ func (p *socketPlatform) relay(ctx context.Context, ln *datachannel.Listeners, s
 		for _, c := range dstConns {
 			c.Close()
 		}
-		// Only a problem if both sides were there to connect.
-		if ctx.Err() == nil {
+		// A problem only if the side that did not connect was still
+		// running: a process that ended shows its own failure.
+		if (dialErr != nil && dialCtx.Err() == nil) || (acceptErr != nil && acceptCtx.Err() == nil) {
 			p.problem("relay: %v", errors.Join(dialErr, acceptErr))
 		}
 		return
@@ -733,19 +735,14 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, b...)
 }
 
-// ForEachDataChannel runs fn as a subtest in STDIO, or per mode of
-// DataChannelModes (named stdio, socket-jsonl, socket-protobuf) when
-// RADAR_DATA_CHANNEL=all, or in RADAR_DATA_CHANNEL's mode when it names
-// one. fn gives the mode to Sync.DataChannel. The socket modes are not the
-// default: a socket-mode sync through this double hung intermittently in CI
-// (the destination left waiting after the source ended; see the stop 19
-// note), and CI must not hang until that is found.
+// ForEachDataChannel runs fn as a subtest per mode of DataChannelModes
+// (named stdio, socket-jsonl, socket-protobuf), or in RADAR_DATA_CHANNEL's
+// mode alone when it names one ("all" is every mode, the default). fn
+// gives the mode to Sync.DataChannel.
 func ForEachDataChannel(t *testing.T, fn func(t *testing.T, mode string)) {
-	modes := []string{"stdio"}
+	modes := DataChannelModes
 	switch m := os.Getenv(EnvDataChannel); m {
-	case "":
-	case "all":
-		modes = DataChannelModes
+	case "", "all":
 	default:
 		modes = []string{m}
 	}

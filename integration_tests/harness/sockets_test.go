@@ -26,7 +26,33 @@ import (
 // the given number to every recordCount (a broken destination).
 const envFakeDestination = "HARNESS_FAKE_SOCKET_DESTINATION"
 
+// envFakeSource makes the test binary a socket-mode source (see TestMain):
+// "fast" listens, accepts, writes fakeSourceRecords records of stream s and
+// one state to the first socket, copies the state to stdout and exits at
+// once; "fail" exits 1 before listening, as a source with a bad config.
+const envFakeSource = "HARNESS_FAKE_SOCKET_SOURCE"
+
+const fakeSourceRecords = 20
+
 func TestMain(m *testing.M) {
+	reading := len(os.Args) > 1 && os.Args[1] == "read" // the Sync runs the source with "read"
+	switch os.Getenv(envFakeSource) {
+	case "fast":
+		if !reading {
+			break
+		}
+		if err := fakeSource(); err != nil {
+			fmt.Fprintln(os.Stderr, "fake source:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	case "fail":
+		if !reading {
+			break
+		}
+		fmt.Fprintln(os.Stderr, "fake source: failing before it listens")
+		os.Exit(1)
+	}
 	if os.Getenv(envFakeDestination) == "1" {
 		if err := fakeDestination(); err != nil {
 			fmt.Fprintln(os.Stderr, "fake destination:", err)
@@ -35,6 +61,41 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+func fakeSource() error {
+	dc, err := datachannel.FromEnv()
+	if err != nil {
+		return err
+	}
+	if !dc.Socket() || dc.Protobuf() {
+		return fmt.Errorf("the fake source speaks socket/jsonl only: %s", dc)
+	}
+	ln, err := datachannel.Listen(dc.SocketPaths)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conns, err := ln.Accept(ctx)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(conns[0])
+	for i := range fakeSourceRecords {
+		fmt.Fprintf(w, `{"type":"RECORD","record":{"stream":"s","emitted_at":1,"data":{"id":%d},"partition_id":"abcd"}}`+"\n", i)
+	}
+	state := fmt.Sprintf(`{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"s"},"stream_state":{"n":%d}},"id":1,"partition_id":"abcd","sourceStats":{"recordCount":%d.0}}}`, fakeSourceRecords, fakeSourceRecords)
+	fmt.Fprintln(w, state)
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	fmt.Println(state)
+	return nil
 }
 
 func fakeDestination() error {
@@ -46,6 +107,9 @@ func fakeDestination() error {
 		return fmt.Errorf("not in socket mode: %s", dc)
 	}
 	io.Copy(io.Discard, os.Stdin) // the platform closes it
+	if d, err := time.ParseDuration(os.Getenv("FAKE_DEST_DELAY")); err == nil {
+		time.Sleep(d) // a destination slow to start
+	}
 	skew := int64(0)
 	fmt.Sscan(os.Getenv("FAKE_DEST_SKEW"), &skew)
 	var outMu sync.Mutex
@@ -303,4 +367,70 @@ func TestSocketModeDoubleFlagsCounts(t *testing.T) {
 	if !strings.Contains(strings.Join(res.Problems, "\n"), "the destination counted") {
 		t.Errorf("problems do not report the counts: %v", res.Problems)
 	}
+}
+
+// TestSocketModeDoubleFastSource: a source that writes everything and exits
+// before the destination has connected loses nothing: the data waits in
+// the sockets, and the double's relay still hands it over once the
+// destination connects. (The double once gave up when the source's output
+// ended first: the destination then read nothing and acknowledged nothing,
+// or dialled a socket the relay had removed and never ended.)
+func TestSocketModeDoubleFastSource(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := filepath.Join(t.TempDir(), "catalog.json")
+	os.WriteFile(cat, []byte(`{"streams":[]}`), 0o600)
+	for i := range 3 {
+		s := harness.Sync{Source: self, Destination: self, SourceConfig: cat, DestinationConfig: cat, SourceCatalog: cat,
+			DataChannel: "socket/jsonl", Sockets: 2,
+			Env: []string{envFakeSource + "=fast", envFakeDestination + "=1", "FAKE_DEST_DELAY=700ms"}}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		res, err := s.Run(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if res.SourceCode != 0 || res.DestinationCode != 0 {
+			t.Fatalf("run %d: exit %d %d\n%s\n%s", i, res.SourceCode, res.DestinationCode, res.SourceStderr, res.DestinationStderr)
+		}
+		for _, p := range res.Problems {
+			t.Errorf("run %d: platform: %s", i, p)
+		}
+		if res.StatesSent != 1 || len(res.Acks) != 1 || res.Records["s"] != fakeSourceRecords {
+			t.Errorf("run %d: %d of %d states acknowledged, records %v; want 1 of 1 and %d", i, len(res.Acks), res.StatesSent, res.Records, fakeSourceRecords)
+		}
+		if len(res.Acks) == 1 && res.Acks[0].PlatformCount != fakeSourceRecords {
+			t.Errorf("run %d: the acknowledged state covers %d records, want %d", i, res.Acks[0].PlatformCount, fakeSourceRecords)
+		}
+	}
+}
+
+// TestSocketModeDoubleSourceFailsEarly: a source that fails before it
+// listens ends the sync: the destination is handed empty sockets and ends
+// too, instead of waiting for a connection that never comes.
+func TestSocketModeDoubleSourceFailsEarly(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := filepath.Join(t.TempDir(), "catalog.json")
+	os.WriteFile(cat, []byte(`{"streams":[]}`), 0o600)
+	s := harness.Sync{Source: self, Destination: self, SourceConfig: cat, DestinationConfig: cat, SourceCatalog: cat,
+		DataChannel: "socket/jsonl", Sockets: 2, Env: []string{envFakeSource + "=fail", envFakeDestination + "=1", "FAKE_DEST_DELAY=300ms"}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := s.Run(ctx)
+	if err != nil {
+		t.Fatalf("the sync did not end within 30 s: %v", err)
+	}
+	if res.SourceCode != 1 || res.DestinationCode != 0 || len(res.Acks) != 0 {
+		t.Errorf("exit %d %d, %d acks; want 1, 0 and none\n%s\n%s", res.SourceCode, res.DestinationCode, len(res.Acks), res.SourceStderr, res.DestinationStderr)
+	}
+	if len(res.Problems) != 0 {
+		t.Errorf("problems: %v", res.Problems)
+	}
+	t.Logf("ended in %v", time.Since(start).Round(time.Millisecond))
 }
