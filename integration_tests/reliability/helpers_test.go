@@ -419,6 +419,43 @@ func keyPosition(t *testing.T, s protocol.StateMessage) (int64, bool) {
 	return v, true
 }
 
+// rangePositions returns the key ranges of a split read's state
+// ("ranges"), false for any other state.
+func rangePositions(t *testing.T, s protocol.StateMessage) ([]rangePosition, bool) {
+	t.Helper()
+	var blob struct {
+		Ranges []struct {
+			Lower, Upper *string
+			PKVals       []string `json:"pk_vals"`
+			Done         bool
+		} `json:"ranges"`
+	}
+	if err := json.Unmarshal(s.Stream.StreamState, &blob); err != nil {
+		t.Fatalf("stream_state: %v", err)
+	}
+	if len(blob.Ranges) == 0 {
+		return nil, false
+	}
+	num := func(p *string) int64 {
+		if p == nil {
+			return 0
+		}
+		v, err := strconv.ParseInt(*p, 10, 64)
+		if err != nil {
+			t.Fatalf("key range bound %q: %v", *p, err)
+		}
+		return v
+	}
+	out := make([]rangePosition, len(blob.Ranges))
+	for i, r := range blob.Ranges {
+		out[i] = rangePosition{lower: num(r.Lower), upper: num(r.Upper), done: r.Done}
+		if len(r.PKVals) == 1 {
+			out[i].pos = num(&r.PKVals[0])
+		}
+	}
+	return out, true
+}
+
 // stateFile renders states as a --state file (what the platform passes).
 func stateFile(t *testing.T, states ...protocol.StateMessage) []byte {
 	t.Helper()
