@@ -59,13 +59,13 @@ func s3TransientFaults(t *testing.T, mode string) {
 // writeOps are the requests that need s3:PutObject.
 var writeOps = map[string]bool{"PutObject": true, "CreateMultipartUpload": true, "UploadPart": true, "CompleteMultipartUpload": true}
 
-// permanentFault runs a sync whose first stream ("small") completes and is
-// acknowledged before the second ("big") starts; fault is called on every
-// request once big's first part has been uploaded and returns the fault
-// to answer from then on. It runs in STDIO mode only: a socket-mode source
-// reads the largest table first, as key ranges on every socket, so while
-// one socket holds big's first record the other carries big's second range,
-// whose second part starts the fault before small is read at all.
+// permanentFault runs a sync in which stream small completes and is
+// acknowledged before big's records reach the destination; fault is called
+// on every request once big's first part has been uploaded and returns the
+// fault to answer from then on. In socket mode the source reads big (the
+// largest table first) on one socket and small on the other: big must not
+// be cut into key ranges, or its second range would start the fault before
+// small is read, so the env's chunks are large (permanentFaultEnv).
 func permanentFault(t *testing.T, e *syncEnv, fault func(op string, r *http.Request) harness.S3Fault) *harness.SyncResult {
 	t.Helper()
 	proxy := harness.StartS3Proxy(t, e.s3.Endpoint, false)
@@ -161,7 +161,24 @@ func expectFailed(t *testing.T, res *harness.SyncResult, ft protocol.FailureType
 // naming the permission, small's acknowledged states are backed by objects,
 // big has no acknowledged state, no object and no open multipart upload.
 func TestS3AccessDeniedMidSync(t *testing.T) {
-	e := newSyncEnv(t, 500)
+	harness.ForEachDataChannel(t, s3AccessDeniedMidSync)
+}
+
+// permanentFaultEnv is the env of the permanent fault tests: chunks of 500
+// rows in STDIO; in socket mode chunks of 7000, so that big (24,000 rows)
+// spans fewer than two chunks per socket and is read as one partition.
+func permanentFaultEnv(t *testing.T, mode string) *syncEnv {
+	chunk := 500
+	if mode != "stdio" {
+		chunk = 7000
+	}
+	e := newSyncEnv(t, chunk)
+	e.mode = mode
+	return e
+}
+
+func s3AccessDeniedMidSync(t *testing.T, mode string) {
+	e := permanentFaultEnv(t, mode)
 	res := permanentFault(t, e, func(op string, r *http.Request) harness.S3Fault {
 		if writeOps[op] {
 			return harness.S3AccessDenied
@@ -191,7 +208,11 @@ func TestS3AccessDeniedMidSync(t *testing.T) {
 // The sync ends with a config_error saying the bucket does not exist, and
 // every acknowledged state is backed by an object that was in the bucket.
 func TestS3BucketDeletedMidSync(t *testing.T) {
-	e := newSyncEnv(t, 500)
+	harness.ForEachDataChannel(t, s3BucketDeletedMidSync)
+}
+
+func s3BucketDeletedMidSync(t *testing.T, mode string) {
+	e := permanentFaultEnv(t, mode)
 	bucketDir := filepath.Join(e.s3.Dir, bucket)
 	aside := filepath.Join(t.TempDir(), "deleted-bucket")
 	var once sync.Once
