@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"sort"
 	"strconv"
@@ -20,6 +21,8 @@ import (
 
 	"github.com/cognitivo/radar-connectors/integration_tests/harness"
 	"github.com/cognitivo/radar-connectors/protocol"
+	"github.com/cognitivo/radar-connectors/protocol/datachannel"
+	"github.com/cognitivo/radar-connectors/protocol/runner"
 )
 
 // testDB is a database of its own on a MySQL server.
@@ -197,9 +200,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// sourceRun is a source read whose stdout the test reads line by line:
-// while the test does not read, the source blocks on the full pipe in the
-// middle of its table, which is when the faults are injected.
+// sourceRun is a source read whose output the test reads line by line:
+// while the test does not read, the source blocks on the full pipe (or, in
+// socket mode, the full sockets) in the middle of its table, which is when
+// the faults are injected.
 type sourceRun struct {
 	t      *testing.T
 	cmd    *exec.Cmd
@@ -208,18 +212,51 @@ type sourceRun struct {
 	stderr *syncBuffer
 	cancel context.CancelFunc
 	eof    bool
+	// lines, in socket mode, carries the source's stdout lines (states,
+	// stream statuses, logs, traces) and the records read from its
+	// sockets, rendered as RECORD lines; it is closed when both end.
+	lines chan []byte
 }
 
 func startSource(t *testing.T, cfg string, cat *protocol.ConfiguredCatalog, state []byte) *sourceRun {
+	t.Helper()
+	return startSourceIn(t, "stdio", cfg, cat, state)
+}
+
+// startSourceIn starts a read in a data channel mode (harness.DataChannelModes).
+// In socket mode the test plays the destination on two sockets: it reads
+// the records there, and everything else from stdout, where the source
+// copies its states.
+func startSourceIn(t *testing.T, mode string, cfg string, cat *protocol.ConfiguredCatalog, state []byte) *sourceRun {
 	t.Helper()
 	args := []string{"read", "--config", cfg, "--catalog", harness.WriteJSON(t, "catalog.json", cat)}
 	if state != nil {
 		args = append(args, "--state", harness.WriteJSON(t, "state.json", state))
 	}
+	m, err := runner.ParseDataChannelMode(mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dc datachannel.Config
+	if m.Medium == datachannel.MediumSocket {
+		dir, err := runner.SocketDir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		paths, err := runner.SocketPaths(dir, runner.SocketFilePrefix, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dc = datachannel.Config{Medium: m.Medium, Format: m.Format, SocketPaths: paths}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	cmd := exec.CommandContext(ctx, srcBin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	if dc.Socket() {
+		cmd.Env = append(os.Environ(), dc.Environ()...)
+	}
 	r := &sourceRun{t: t, cmd: cmd, stderr: &syncBuffer{}, cancel: cancel}
 	cmd.Stderr = r.stderr
 	stdout, err := cmd.StdoutPipe()
@@ -230,21 +267,127 @@ func startSource(t *testing.T, cfg string, cat *protocol.ConfiguredCatalog, stat
 		t.Fatal(err)
 	}
 	r.br = bufio.NewReaderSize(stdout, 64<<10)
+	if dc.Socket() {
+		r.lines = make(chan []byte)
+		r.feed(ctx, dc, cat)
+	}
 	t.Cleanup(func() {
 		cancel()
 		if !r.eof {
-			_, _ = io.Copy(io.Discard, r.br)
+			if r.lines != nil {
+				for range r.lines {
+				}
+			} else {
+				_, _ = io.Copy(io.Discard, r.br)
+			}
 			_ = cmd.Wait()
 		}
 	})
 	return r
 }
 
+// feed starts the goroutines of socket mode: stdout's lines and each
+// socket's records go to r.lines.
+func (r *sourceRun) feed(ctx context.Context, dc datachannel.Config, cat *protocol.ConfiguredCatalog) {
+	names := map[string][]string{} // stream → property names, sorted
+	for _, cs := range cat.Streams {
+		var schema struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		}
+		_ = json.Unmarshal(cs.Stream.JSONSchema, &schema)
+		for k := range schema.Properties {
+			names[cs.Stream.Name] = append(names[cs.Stream.Name], k)
+		}
+		sort.Strings(names[cs.Stream.Name])
+	}
+	send := func(line []byte) bool {
+		select {
+		case r.lines <- line:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(1 + len(dc.SocketPaths))
+	go func() {
+		defer wg.Done()
+		for {
+			line, err := r.br.ReadBytes('\n')
+			if len(line) > 0 && !send(line) {
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for _, path := range dc.SocketPaths {
+		go func() {
+			defer wg.Done()
+			c, err := datachannel.Dial(ctx, path)
+			if err != nil {
+				return // the source failed before listening
+			}
+			defer c.Close()
+			if !dc.Protobuf() {
+				br := bufio.NewReaderSize(c, 1<<20)
+				for {
+					line, err := br.ReadBytes('\n')
+					// Records only: the source copies the rest to stdout.
+					if bytes.HasPrefix(line, []byte(`{"type":"RECORD"`)) && !send(line) {
+						return
+					}
+					if err != nil {
+						return
+					}
+				}
+			}
+			fr := datachannel.NewFrameReader(c, 1<<20)
+			for {
+				f, err := fr.Next()
+				if err != nil {
+					return
+				}
+				m, err := datachannel.Parse(f)
+				if err != nil {
+					r.t.Errorf("socket %s: %v", path, err)
+					return
+				}
+				if m.Kind != datachannel.KindRecord {
+					continue
+				}
+				line := fmt.Appendf(nil, `{"type":"RECORD","record":{"stream":%q,"emitted_at":%d,"data":`, m.Record.Stream, m.Record.EmittedAtMs)
+				if line, err = datachannel.AppendDataJSON(line, &m.Record, names[string(m.Record.Stream)]); err != nil {
+					r.t.Errorf("socket %s: %v", path, err)
+					return
+				}
+				if !send(append(line, "}}\n"...)) {
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(r.lines)
+	}()
+}
+
 // readUntil reads lines until one satisfies pred (true) or the output ends
 // (false).
 func (r *sourceRun) readUntil(pred func(line []byte) bool) bool {
 	for !r.eof {
-		line, err := r.br.ReadBytes('\n')
+		var line []byte
+		var err error
+		if r.lines != nil {
+			var ok bool
+			if line, ok = <-r.lines; !ok {
+				err = io.EOF
+			}
+		} else {
+			line, err = r.br.ReadBytes('\n')
+		}
 		r.out.Write(line)
 		if len(line) > 0 && pred(bytes.TrimRight(line, "\n")) {
 			return true

@@ -2,9 +2,12 @@ package reliability
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
+	"math"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,16 +34,23 @@ const (
 // faultRead sets up the table and a source config on server my (through
 // host:port, which may be a proxy in front of it).
 type faultRead struct {
+	mode string
 	db   *testDB
 	cfg  string
 	cat  *protocol.ConfiguredCatalog
 	want map[int64]string
 }
 
-func newFaultRead(t *testing.T, my *harness.MySQL, host string, port int, extra map[string]any) *faultRead {
+func newFaultRead(t *testing.T, mode string, my *harness.MySQL, host string, port int, extra map[string]any) *faultRead {
 	t.Helper()
 	db := newTestDB(t, my, "relmy")
-	db.fillTable(t, "t", faultRows, faultPad)
+	pad := faultPad
+	if mode != "stdio" {
+		// Two key ranges, one per socket, and socket buffers larger than
+		// a pipe's: longer rows keep both ranges mid-table at the fault.
+		pad = 5 * faultPad
+	}
+	db.fillTable(t, "t", faultRows, pad)
 	opts := map[string]any{"chunk_size": faultChunk}
 	for k, v := range extra {
 		opts[k] = v
@@ -48,7 +58,7 @@ func newFaultRead(t *testing.T, my *harness.MySQL, host string, port int, extra 
 	cfg := sourceConfig(t, host, port, db.name, opts)
 	// Discover straight from the server: the proxy may be faulty later.
 	direct := sourceConfig(t, my.Host, my.Port, db.name, nil)
-	return &faultRead{db: db, cfg: cfg, cat: fullRefresh(discover(t, direct), "t"), want: db.rowsOf(t, "t")}
+	return &faultRead{mode: mode, db: db, cfg: cfg, cat: fullRefresh(discover(t, direct), "t"), want: db.rowsOf(t, "t")}
 }
 
 // expectRecovered checks a read that met a fault: exit 0, a retry logged
@@ -64,14 +74,40 @@ func (f *faultRead) expectRecovered(t *testing.T, r *sourceRun, cause string) *r
 		t.Errorf("no retry warning naming %q; logs:\n%s", cause, strings.Join(o.logs, "\n"))
 	}
 	exactlyOnce(t, "t", o.ids["t"], o.data["t"], f.want)
-	last := int64(0)
-	for _, s := range o.states {
-		if pos, ok := keyPosition(t, s); ok {
-			if pos <= last {
-				t.Errorf("state position %d after %d", pos, last)
-			}
-			last = pos
+	var last []int64 // the key position, or each key range's
+	// In socket mode the states are numbered in the order of their
+	// content; two ranges' workers may copy theirs to stdout in the other
+	// order (the platform matches them by id).
+	states := slices.Clone(o.states)
+	slices.SortStableFunc(states, func(a, b protocol.StateMessage) int {
+		if a.ID == nil || b.ID == nil {
+			return 0
 		}
+		return cmp.Compare(*a.ID, *b.ID)
+	})
+	for _, s := range states {
+		var pos []int64
+		if ranges, ok := rangePositions(t, s); ok {
+			for _, r := range ranges {
+				p := r.pos
+				if r.done {
+					p = math.MaxInt64
+				}
+				pos = append(pos, p)
+			}
+		} else if p, ok := keyPosition(t, s); ok {
+			pos = []int64{p}
+		} else {
+			continue
+		}
+		if len(last) == len(pos) {
+			for i := range pos {
+				if pos[i] < last[i] || (len(pos) == 1 && pos[i] == last[i]) {
+					t.Errorf("state position %v after %v", pos, last)
+				}
+			}
+		}
+		last = pos
 	}
 	if n := len(o.states); n < faultRows/faultChunk {
 		t.Errorf("%d states, want at least one per chunk", n)
@@ -82,9 +118,13 @@ func (f *faultRead) expectRecovered(t *testing.T, r *sourceRun, cause string) *r
 // TestSourceKilledConnection: the source's connection is KILLed from a
 // second connection mid-table.
 func TestSourceKilledConnection(t *testing.T) {
+	harness.ForEachDataChannel(t, sourceKilledConnection)
+}
+
+func sourceKilledConnection(t *testing.T, mode string) {
 	my := harness.SharedMySQL(t)
-	f := newFaultRead(t, my, my.Host, my.Port, nil)
-	r := startSource(t, f.cfg, f.cat, nil)
+	f := newFaultRead(t, mode, my, my.Host, my.Port, nil)
+	r := startSourceIn(t, f.mode, f.cfg, f.cat, nil)
 	r.readStates(3)
 	ids := sourceConnections(t, my.Root, f.db.name)
 	if len(ids) == 0 {
@@ -117,10 +157,14 @@ func startToxiproxy(t *testing.T, upstream string) (*toxiproxy.Proxy, string, in
 // connection (TCP RST) mid-table; new connections are reset too until the
 // source has logged its retry.
 func TestSourceProxyReset(t *testing.T) {
+	harness.ForEachDataChannel(t, sourceProxyReset)
+}
+
+func sourceProxyReset(t *testing.T, mode string) {
 	my := harness.SharedMySQL(t)
 	px, host, port := startToxiproxy(t, net.JoinHostPort(my.Host, strconv.Itoa(my.Port)))
-	f := newFaultRead(t, my, host, port, nil)
-	r := startSource(t, f.cfg, f.cat, nil)
+	f := newFaultRead(t, mode, my, host, port, nil)
+	r := startSourceIn(t, f.mode, f.cfg, f.cat, nil)
 	r.readStates(3)
 	if _, err := px.Toxics.AddToxicJson(strings.NewReader(`{"name":"reset","type":"reset_peer","stream":"downstream","attributes":{"timeout":0}}`)); err != nil {
 		t.Fatal(err)
@@ -142,9 +186,13 @@ func TestSourceProxyReset(t *testing.T) {
 // TestSourceServerRestart: the private MySQL server crashes (SIGKILL) mid-
 // table and comes back a second later.
 func TestSourceServerRestart(t *testing.T) {
+	harness.ForEachDataChannel(t, sourceServerRestart)
+}
+
+func sourceServerRestart(t *testing.T, mode string) {
 	my := harness.StartMariaDB(t, harness.ServerOptions{})
-	f := newFaultRead(t, my, my.Host, my.Port, nil)
-	r := startSource(t, f.cfg, f.cat, nil)
+	f := newFaultRead(t, mode, my, my.Host, my.Port, nil)
+	r := startSourceIn(t, f.mode, f.cfg, f.cat, nil)
 	r.readStates(3)
 	if err := my.Kill(); err != nil {
 		t.Fatal(err)
@@ -166,11 +214,15 @@ func TestSourceServerRestart(t *testing.T) {
 // granted, and the source's resumed query waits for it, times out with
 // error 1205, backs off and retries until the test unlocks.
 func TestSourceLockWaitTimeout(t *testing.T) {
+	harness.ForEachDataChannel(t, sourceLockWaitTimeout)
+}
+
+func sourceLockWaitTimeout(t *testing.T, mode string) {
 	my := harness.SharedMySQL(t)
-	f := newFaultRead(t, my, my.Host, my.Port, map[string]any{
+	f := newFaultRead(t, mode, my, my.Host, my.Port, map[string]any{
 		"jdbc_url_params": "useSSL=false&sessionVariables=lock_wait_timeout=1,innodb_lock_wait_timeout=1",
 	})
-	r := startSource(t, f.cfg, f.cat, nil)
+	r := startSourceIn(t, f.mode, f.cfg, f.cat, nil)
 	r.readStates(3)
 	locker, err := my.Root.Conn(context.Background())
 	if err != nil {
@@ -236,9 +288,13 @@ func lockWaiters(t *testing.T, root *sql.DB) []int64 {
 // is back, a read from the last state it emitted produces every remaining
 // row, and the two outputs together are the table.
 func TestSourceGivesUpThenResumes(t *testing.T) {
+	harness.ForEachDataChannel(t, sourceGivesUpThenResumes)
+}
+
+func sourceGivesUpThenResumes(t *testing.T, mode string) {
 	my := harness.StartMariaDB(t, harness.ServerOptions{})
-	f := newFaultRead(t, my, my.Host, my.Port, map[string]any{"max_retries": 2})
-	r := startSource(t, f.cfg, f.cat, nil)
+	f := newFaultRead(t, mode, my, my.Host, my.Port, map[string]any{"max_retries": 2})
+	r := startSourceIn(t, f.mode, f.cfg, f.cat, nil)
 	r.readStates(4)
 	if err := my.Kill(); err != nil {
 		t.Fatal(err)
@@ -264,22 +320,27 @@ func TestSourceGivesUpThenResumes(t *testing.T) {
 		t.Fatal("no state before the failure")
 	}
 	last := first.states[len(first.states)-1]
-	pos, ok := keyPosition(t, last)
-	if !ok {
+	var pos ackedPosition // what the last state covers
+	if ranges, ok := rangePositions(t, last); ok {
+		pos.ranges = ranges
+	} else if pos.pos, ok = keyPosition(t, last); !ok {
 		t.Fatalf("last state is not a key position: %s", last.Stream.StreamState)
+	}
+	if mode != "stdio" && pos.ranges == nil {
+		t.Errorf("in socket mode the table is read as key ranges; the last state is %s", last.Stream.StreamState)
 	}
 
 	if err := my.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	r2 := startSource(t, f.cfg, f.cat, stateFile(t, last))
+	r2 := startSourceIn(t, f.mode, f.cfg, f.cat, stateFile(t, last))
 	if code := r2.finish(); code != 0 {
 		t.Fatalf("rerun: exit %d\n%s", code, tail(r2.out.String()))
 	}
 	second := parseOutput(t, r2.out.Bytes())
 	for _, id := range second.ids["t"] {
-		if id <= pos {
-			t.Fatalf("rerun from position %d emitted id %d again", pos, id)
+		if pos.covers(id) {
+			t.Fatalf("rerun from %s emitted id %d again", pos, id)
 		}
 	}
 	// The union is the table; rows emitted twice are only those after the
@@ -288,8 +349,8 @@ func TestSourceGivesUpThenResumes(t *testing.T) {
 	var ids []int64
 	for _, o := range []*readOutput{first, second} {
 		for _, id := range o.ids["t"] {
-			if _, dup := union[id]; dup && id <= pos {
-				t.Errorf("id %d (at or before the last state, %d) emitted twice", id, pos)
+			if _, dup := union[id]; dup && pos.covers(id) {
+				t.Errorf("id %d (covered by the last state, %s) emitted twice", id, pos)
 			}
 			union[id] = o.data["t"][id]
 			ids = append(ids, id)
@@ -300,6 +361,6 @@ func TestSourceGivesUpThenResumes(t *testing.T) {
 		distinct = append(distinct, id)
 	}
 	exactlyOnce(t, "t", distinct, union, f.want)
-	t.Logf("first read: %d records up to state position %d; rerun: %d records; %d emitted twice",
+	t.Logf("first read: %d records up to %s; rerun: %d records; %d emitted twice",
 		len(first.ids["t"]), pos, len(second.ids["t"]), len(ids)-len(distinct))
 }
