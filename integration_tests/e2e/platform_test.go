@@ -273,13 +273,18 @@ func TestPlatformTerminateMidTable(t *testing.T) {
 }
 
 // TestPlatformCDC runs the CDC snapshot and the CDC sync of
-// TestCDCWithDeletes through the images, against the binlog mariadbd.
+// TestCDCWithDeletes through the images, against the binlog mariadbd, in
+// every data channel mode (in socket mode as the platform runs it: the
+// sockets shared between the containers, GLOBAL states matched by id).
 func TestPlatformCDC(t *testing.T) {
 	srcImg, dstImg := platformImages(t)
-	cdcWithDeletes(t, "stdio", func(e *env, srcCfg, dstCfg string, cat *protocol.ConfiguredCatalog, state []byte) *harness.SyncResult {
-		res := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, cat, state, nil)
-		expectPlatformSuccess(t, res)
-		return res.SyncResult
+	harness.ForEachDataChannel(t, func(t *testing.T, mode string) {
+		cdcWithDeletes(t, mode, func(e *env, srcCfg, dstCfg string, cat *protocol.ConfiguredCatalog, state []byte) *harness.SyncResult {
+			res := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, cat, state, func(p *harness.PlatformSync) { p.Sync.DataChannel = mode })
+			expectPlatformSuccess(t, res)
+			expectDataChannel(t, res, mode, 2) // nothing to check in STDIO
+			return res.SyncResult
+		})
 	})
 }
 

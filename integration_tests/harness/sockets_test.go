@@ -369,6 +369,21 @@ func TestSocketModeDoubleFlagsCounts(t *testing.T) {
 	}
 }
 
+// fakeSync is a socket/jsonl sync of the fake source (envFakeSource's
+// behaviour) into the fake destination, which waits destDelay before it
+// connects.
+func fakeSync(t *testing.T, behaviour, destDelay string) harness.Sync {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := filepath.Join(t.TempDir(), "catalog.json")
+	os.WriteFile(cat, []byte(`{"streams":[]}`), 0o600)
+	return harness.Sync{Source: self, Destination: self, SourceConfig: cat, DestinationConfig: cat, SourceCatalog: cat,
+		DataChannel: "socket/jsonl", Sockets: 2,
+		Env: []string{envFakeSource + "=" + behaviour, envFakeDestination + "=1", "FAKE_DEST_DELAY=" + destDelay}}
+}
+
 // TestSocketModeDoubleFastSource: a source that writes everything and exits
 // before the destination has connected loses nothing: the data waits in
 // the sockets, and the double's relay still hands it over once the
@@ -376,16 +391,8 @@ func TestSocketModeDoubleFlagsCounts(t *testing.T) {
 // ended first: the destination then read nothing and acknowledged nothing,
 // or dialled a socket the relay had removed and never ended.)
 func TestSocketModeDoubleFastSource(t *testing.T) {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat := filepath.Join(t.TempDir(), "catalog.json")
-	os.WriteFile(cat, []byte(`{"streams":[]}`), 0o600)
 	for i := range 3 {
-		s := harness.Sync{Source: self, Destination: self, SourceConfig: cat, DestinationConfig: cat, SourceCatalog: cat,
-			DataChannel: "socket/jsonl", Sockets: 2,
-			Env: []string{envFakeSource + "=fast", envFakeDestination + "=1", "FAKE_DEST_DELAY=700ms"}}
+		s := fakeSync(t, "fast", "700ms")
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		res, err := s.Run(ctx)
 		cancel()
@@ -411,14 +418,7 @@ func TestSocketModeDoubleFastSource(t *testing.T) {
 // listens ends the sync: the destination is handed empty sockets and ends
 // too, instead of waiting for a connection that never comes.
 func TestSocketModeDoubleSourceFailsEarly(t *testing.T) {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat := filepath.Join(t.TempDir(), "catalog.json")
-	os.WriteFile(cat, []byte(`{"streams":[]}`), 0o600)
-	s := harness.Sync{Source: self, Destination: self, SourceConfig: cat, DestinationConfig: cat, SourceCatalog: cat,
-		DataChannel: "socket/jsonl", Sockets: 2, Env: []string{envFakeSource + "=fail", envFakeDestination + "=1", "FAKE_DEST_DELAY=300ms"}}
+	s := fakeSync(t, "fail", "300ms")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := time.Now()
