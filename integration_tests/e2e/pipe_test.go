@@ -449,7 +449,10 @@ func cdcWithDeletes(t *testing.T, mode string, run func(e *env, srcCfg, dstCfg s
 			DestinationSyncMode: protocol.DestinationAppend, CursorField: s.DefaultCursorField, PrimaryKey: s.SourceDefinedPrimaryKey})
 	}
 	first := run(e, srcCfg, dstCfg, configured, nil)
-	if n := first.Records[e.dbName+".store"]; n != 600 {
+	// Records is nil when the runner cannot count per stream: the platform
+	// in socket mode counts from the source's STREAM states, and CDC has
+	// GLOBAL ones. The checks of the files below hold in every mode.
+	if n := first.Records[e.dbName+".store"]; n != 600 && first.Records != nil {
 		t.Errorf("snapshot read %d store rows, want 600", n)
 	}
 	changes := []string{
@@ -466,10 +469,10 @@ func cdcWithDeletes(t *testing.T, mode string, run func(e *env, srcCfg, dstCfg s
 		}
 	}
 	second := run(e, srcCfg, dstCfg, configured, first.NextState())
-	if n := second.Records[e.dbName+".store"]; n != 5+10+3 {
+	if n := second.Records[e.dbName+".store"]; n != 5+10+3 && second.Records != nil {
 		t.Errorf("second sync read %d store changes, want 18 (5 inserts, 10 updates, 3 deletes)", n)
 	}
-	if n := second.Records[e.dbName+".contest_score"]; n != 10 {
+	if n := second.Records[e.dbName+".contest_score"]; n != 10 && second.Records != nil {
 		t.Errorf("second sync read %d contest_score changes, want 10 deletes", n)
 	}
 	keys := map[string]string{"store": "Id", "product": "id", "vouchers": "code", "contest_score": "id"}

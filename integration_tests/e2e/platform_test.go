@@ -283,6 +283,13 @@ func TestPlatformCDC(t *testing.T) {
 			res := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, cat, state, func(p *harness.PlatformSync) { p.Sync.DataChannel = mode })
 			expectPlatformSuccess(t, res)
 			expectDataChannel(t, res, mode, 2) // nothing to check in STDIO
+			if mode != "stdio" {
+				// The bookkeeper counts records per stream from STREAM
+				// states' sourceStats; CDC's are GLOBAL: it has the sync's
+				// total only, which the ledger checked against the
+				// destination's count.
+				res.Records = nil
+			}
 			return res.SyncResult
 		})
 	})
