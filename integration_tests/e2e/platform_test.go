@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -242,14 +244,29 @@ func TestPlatformTerminateMidTable(t *testing.T) {
 	if stopped.IsZero() {
 		t.Fatalf("the sync ended after %d records, before the stop", records)
 	}
+	t.Logf("stopped after %d records", records)
+	expectTerminatedThenResume(t, e, srcImg, dstImg, srcCfg, dstCfg, inc, res, stopped, "stdio")
+}
+
+// expectTerminatedThenResume checks a sync stopped by TERMINATED at
+// stopped: both containers gone within the wrapper's check interval plus a
+// margin, the source killed by its wrapper, no open multipart upload, every
+// object readable Parquet, some state acknowledged; then resumes from the
+// acknowledged states (in mode) and checks that no row is lost.
+func expectTerminatedThenResume(t *testing.T, e *env, srcImg, dstImg, srcCfg, dstCfg string, cat *protocol.ConfiguredCatalog, res *harness.PlatformResult, stopped time.Time, mode string) {
+	t.Helper()
 	took := time.Since(stopped)
 	limit := time.Duration(harness.TerminationCheckInterval)*time.Second + 10*time.Second
-	t.Logf("stopped after %d records; both containers gone %v after TERMINATED; exitCode.txt source %d destination %d; %d of %d states acknowledged",
-		records, took.Round(time.Millisecond), res.SourceExitFile, res.DestinationExitFile, len(res.Acks), res.StatesSent)
+	t.Logf("both containers gone %v after TERMINATED; exitCode.txt source %d destination %d; %d of %d states acknowledged",
+		took.Round(time.Millisecond), res.SourceExitFile, res.DestinationExitFile, len(res.Acks), res.StatesSent)
 	if took > limit {
 		t.Errorf("containers took %v to exit after TERMINATED, limit %v", took, limit)
 	}
-	if res.SourceExitFile != 143 {
+	// In socket mode the two wrappers race: when the destination's sees
+	// TERMINATED first, the source's next write to the sockets fails and
+	// it ends with 1 before its own wrapper kills it.
+	destinationFirst := mode != "stdio" && res.SourceExitFile == 1 && res.DestinationExitFile == 143
+	if res.SourceExitFile != 143 && !destinationFirst {
 		t.Errorf("source exitCode.txt %d after TERMINATED mid-table; want 143 (the wrapper's kill)", res.SourceExitFile)
 	}
 	if ups, err := e.s3.MultipartUploads(context.Background(), bucket); err != nil || len(ups) > 0 {
@@ -265,11 +282,83 @@ func TestPlatformTerminateMidTable(t *testing.T) {
 	if len(res.Acks) == 0 {
 		t.Errorf("no state acknowledged before the stop: the resume would prove nothing")
 	}
-	second := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, inc, res.NextState(), nil)
+	second := e.platformSync(srcImg, dstImg, srcCfg, dstCfg, cat, res.NextState(), func(p *harness.PlatformSync) { p.Sync.DataChannel = mode })
 	expectPlatformSuccess(t, second)
 	t.Logf("resumed sync read product %d, store %d records", second.Records[e.dbName+".product"], second.Records[e.dbName+".store"])
 	e.compare("product", duck.CompareOptions{AllowDuplicates: true})
 	e.compare("store", duck.CompareOptions{AllowDuplicates: true})
+}
+
+// TestPlatformTerminateMidTableSocket is TestPlatformTerminateMidTable in
+// both socket modes. The platform does not read the sockets, so it cannot
+// hold the source at a record as the STDIO test does: S3 answers every
+// write after a second (a proxy) and the destination's buffer is the
+// smallest allowed, so the destination, and through the full sockets the
+// source, are mid-table for seconds. When the destination has acknowledged
+// its first state of store, TERMINATED is created and S3 holds every write
+// from then on, so that both connectors are still mid-sync when their
+// wrappers look for TERMINATED (every 10 s).
+func TestPlatformTerminateMidTableSocket(t *testing.T) {
+	srcImg, dstImg := platformImages(t)
+	harness.ForEachDataChannel(t, func(t *testing.T, mode string) {
+		if mode == "stdio" {
+			t.Skip("STDIO is TestPlatformTerminateMidTable")
+		}
+		// store is larger than the destination's buffer, read in chunks
+		// of 1000 rows with a state after each.
+		e := newEnv(t, 60000)
+		e.mode = mode
+		srcCfg := e.sourceConfig()
+		var cfg map[string]any
+		json.Unmarshal(readFile(t, srcCfg), &cfg)
+		cfg["chunk_size"] = 1000
+		srcCfg = harness.WriteJSON(t, "source-chunked.json", cfg)
+		var held atomic.Bool
+		release := make(chan struct{})
+		proxy := harness.StartS3Proxy(t, e.s3.Endpoint, false)
+		proxy.SetRule(func(op string, n int, r *http.Request) harness.S3Fault {
+			if op == "PutObject" || op == "UploadPart" || op == "CompleteMultipartUpload" {
+				if held.Load() {
+					select {
+					case <-release:
+					case <-time.After(time.Minute):
+					}
+				} else {
+					time.Sleep(time.Second)
+				}
+			}
+			return harness.S3Fault{}
+		})
+		slow := e.destinationConfig(map[string]any{"s3_endpoint": proxy.Endpoint, "buffer_memory_mb": 16, "file_size_mb": 1, "idle_stream_close_seconds": 0.5})
+		cat := e.discover(srcCfg)
+		only := map[string]bool{"product": true, "store": true}
+		inc := configure(cat, protocol.SyncModeIncremental, protocol.DestinationAppend, 1, cursors, only)
+		var once sync.Once
+		var stopped time.Time
+		res := e.platformSync(srcImg, dstImg, srcCfg, slow, inc, nil, func(p *harness.PlatformSync) {
+			p.Sync.DataChannel = mode
+			var srcDir, dstDir string
+			p.OnContainers = func(s, d string) { srcDir, dstDir = s, d }
+			p.Sync.OnDestinationLine = func(line []byte) {
+				if !bytes.HasPrefix(line, []byte(`{"type":"STATE"`)) || !bytes.Contains(line, []byte(`"name":"store"`)) {
+					return
+				}
+				once.Do(func() {
+					held.Store(true)
+					stopped = time.Now()
+					if err := harness.Terminate(srcDir, dstDir); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		})
+		close(release)
+		proxy.SetRule(nil)
+		if stopped.IsZero() {
+			t.Fatalf("the sync ended before the destination acknowledged a state of store (exit %d, %d)", res.SourceCode, res.DestinationCode)
+		}
+		expectTerminatedThenResume(t, e, srcImg, dstImg, srcCfg, e.destinationConfig(nil), inc, res, stopped, mode)
+	})
 }
 
 // TestPlatformCDC runs the CDC snapshot and the CDC sync of
